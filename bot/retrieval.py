@@ -1,0 +1,181 @@
+"""Find the passages that answer a question, in either language, with a confidence.
+
+Scores fused per passage:
+
+- **dense**: cosine of question and passage vectors, *calibrated per language*. A
+  multilingual encoder scores passages in the question's own language higher across the
+  board, so a Lithuanian question tends to miss the English passage that answers it. Each
+  language's passages are therefore standardised separately (z-scores against that
+  language's score distribution for this question): the best English passage and the best
+  Lithuanian passage compete on how much they stand out in their own language, not on
+  raw cosine.
+- **sentence**: the best single sentence of the passage, scored the same way (a precise
+  fact buried in a long passage still counts);
+- **lexical**: BM25 over stemmed, diacritic-folded words (names, numbers, "pilieciu").
+
+Near-duplicate passages collapse to one. The confidence combines the raw similarity of the
+best passage with how far it stands out; below a threshold calibrated on the QA set the
+answer is "not in these documents".
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .embedding import Embedder
+from .index import SearchIndex
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Weights and thresholds; calibrated with ``python run_bot.py eval`` on the dev QA set."""
+
+    w_dense: float = 1.0
+    w_sentence: float = 0.6
+    w_lexical: float = 0.35
+    #: candidates taken from FAISS per language before fusion (all, for a small corpus)
+    candidates: int = 200
+    #: minimum confidence to answer
+    threshold: float = 0.5
+    #: cosine above which two passages count as duplicates
+    duplicate_cosine: float = 0.97
+
+
+@dataclass
+class Hit:
+    """One retrieved passage with its scores and the row of its best sentence."""
+
+    row: int
+    score: float
+    dense: float
+    lexical: float
+    sentence: int
+    sentence_score: float
+
+
+@dataclass
+class Retrieval:
+    """The ranked hits for a question and whether they are good enough to answer."""
+
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    confidence: float = 0.0
+    answered: bool = False
+
+
+def _zscores(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Standardise ``scores`` within each group (language) separately."""
+    out = np.zeros_like(scores)
+    for g in np.unique(groups):
+        mask = groups == g
+        s = scores[mask]
+        sd = float(s.std()) if s.size > 1 else 0.0
+        out[mask] = (s - s.mean()) / (sd if sd > 1e-6 else 1.0)
+    return out
+
+
+class Retriever:
+    """Search a :class:`SearchIndex` with an :class:`Embedder`.
+
+    The question's vector is cached (a "more" or a repeated question costs nothing).
+    """
+
+    def __init__(self, index: SearchIndex, embedder: Embedder,
+                 settings: RetrievalSettings = RetrievalSettings()) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._languages = np.array([p.language for p in index.passages])
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # sentence row -> passage row, for the sentence-level scores
+        lengths = [len(p.sentences) for p in index.passages]
+        self._sentence_owner = np.repeat(np.arange(len(lengths)), lengths)
+
+    def embed(self, text: str) -> np.ndarray:
+        """The question's vector (cached, LRU of 1,024 questions)."""
+        vec = self._cache.get(text)
+        if vec is None:
+            vec = self.embedder.encode_query([text])[0]
+            self._cache[text] = vec
+            if len(self._cache) > 1024:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(text)
+        return vec
+
+    def _candidates(self, q: np.ndarray) -> np.ndarray:
+        n = len(self.index.passages)
+        if n <= self.settings.candidates * 4:
+            return np.arange(n)
+        _, ids = self.index.faiss.search(q[None, :].astype(np.float32), self.settings.candidates * 4)
+        return ids[0][ids[0] >= 0]
+
+    def search(self, query: str, k: int = 10, vector: np.ndarray | None = None,
+               lexical_query: str | None = None) -> Retrieval:
+        """Rank passages for ``query``; ``vector`` overrides the embedded query."""
+        s = self.settings
+        result = Retrieval(query=query)
+        if not self.index.passages or not query.strip():
+            return result
+        q = self.embed(query) if vector is None else vector
+        rows = self._candidates(q)
+        langs = self._languages[rows]
+        dense = np.asarray(self.index.vectors[rows] @ q, dtype=np.float32)
+
+        # Best sentence of each candidate passage.
+        sent_all = self.index.sentence_vectors @ q
+        best_sent = np.full(len(self.index.passages), -1.0, dtype=np.float32)
+        best_sent_row = np.zeros(len(self.index.passages), dtype=np.int64)
+        np.maximum.at(best_sent, self._sentence_owner, sent_all)
+        sentence = best_sent[rows]
+
+        lex_all = self.index.lexical.scores(lexical_query or query)
+        lex = lex_all[rows]
+        lex_max = float(lex.max()) if lex.size else 0.0
+        lex_norm = lex / lex_max if lex_max > 0 else lex
+
+        fused = (s.w_dense * _zscores(dense, langs) + s.w_sentence * _zscores(sentence, langs)
+                 + s.w_lexical * lex_norm * 3)
+        order = np.argsort(-fused)
+
+        hits: list[Hit] = []
+        for j in order:
+            row = int(rows[j])
+            if any(self._duplicate(row, h.row) for h in hits):
+                continue
+            sents = self.index.sentence_rows(row) @ q
+            best = int(np.argmax(sents)) if sents.size else 0
+            hits.append(Hit(row=row, score=float(fused[j]), dense=float(dense[j]),
+                            lexical=float(lex_norm[j]), sentence=best,
+                            sentence_score=float(sents[best]) if sents.size else 0.0))
+            if len(hits) >= k:
+                break
+        del best_sent_row
+        result.hits = hits
+        result.confidence = self._confidence(hits, dense, fused)
+        result.answered = bool(hits) and result.confidence >= s.threshold
+        return result
+
+    def _duplicate(self, a: int, b: int) -> bool:
+        pa, pb = self.index.passages[a], self.index.passages[b]
+        if pa.doc_id == pb.doc_id:
+            overlap = min(pa.end, pb.end) - max(pa.start, pb.start)
+            if overlap > 0.5 * min(pa.end - pa.start, pb.end - pb.start):
+                return True
+        return float(self.index.vectors[a] @ self.index.vectors[b]) >= self.settings.duplicate_cosine
+
+    def _confidence(self, hits: list[Hit], dense: np.ndarray, fused: np.ndarray) -> float:
+        """A 0..1 confidence that the top passage answers the question.
+
+        Out-of-domain questions have no passage that is both close in absolute terms (raw
+        cosine) and clearly better than the rest (fused margin over the median).
+        """
+        if not hits:
+            return 0.0
+        top = hits[0]
+        raw = max(top.dense, top.sentence_score)
+        margin = top.score - float(np.median(fused))
+        x = 25.0 * (raw - 0.80) + 0.6 * (margin - 2.0) + 1.5 * top.lexical
+        return float(1.0 / (1.0 + np.exp(-x)))
