@@ -1,0 +1,199 @@
+"""Command line: ``python run_bot.py [index|ask|chat|eval|bench]``; no arguments starts the Telegram bot.
+
+    python run_bot.py index [--full]         bring the index in line with corpus/
+    python run_bot.py ask "QUESTION" [--json]
+    python run_bot.py chat [--json]          a conversation in the terminal (or JSON lines)
+    python run_bot.py eval [--set test]      hit@1 / hit@3 / MRR per slice, refusal rates
+    python run_bot.py                        the Telegram bot (needs TELEGRAM_BOT_TOKEN)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .config import ROOT, Settings
+from .index import IndexProblem
+
+log = logging.getLogger("bot")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Logging configured once, here; chatty libraries (and URLs carrying the token) kept quiet."""
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "faiss", "faiss.loader", "bm25s", "sentence_transformers",
+                  "telegram.ext.Updater", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _engine(settings: Settings):
+    from .engine import Engine
+
+    return Engine.load(settings)
+
+
+def cmd_index(args, settings: Settings) -> int:
+    from .index import build_index
+
+    summary = build_index(settings.corpus_dir, settings.index_dir, settings.embedder, full=args.full,
+                          faiss_type=settings.faiss_index, ann_threshold=settings.ann_threshold,
+                          show_progress=sys.stderr.isatty() and not args.quiet)
+    print(summary.line())
+    for doc in summary.skipped:
+        print(f"  skipped (see warnings above): {doc}")
+    for label, docs in (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)):
+        if docs:
+            print(f"  {label}: {', '.join(docs)}")
+    return 0
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from .answer import render_text
+    from .engine import clean_input
+
+    question = " ".join(args.question)
+    if not clean_input(question):
+        msg = "Please give a question, e.g.: python run_bot.py ask \"When were diplomatic relations established?\""
+        if args.json:
+            print(json.dumps({"question": question, "language": "en", "answered": False, "passages": [],
+                              "kind": "empty", "message": msg}, ensure_ascii=False))
+        else:
+            print(msg, file=sys.stderr)
+        return 2
+    answer = _engine(settings).ask(question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(render_text(answer, color=sys.stdout.isatty()))
+    return 0
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    from .answer import render_text
+    from .dialogue import Conversation
+    from .messages import t
+
+    engine = _engine(settings)
+    conv = Conversation()
+    if args.json:
+        # exactly one JSON line out per line in, whatever the line holds
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            try:
+                out = _chat_json_line(engine, conv, line)
+            except Exception as exc:  # never break the one-line-per-line contract
+                log.exception("chat --json: failed on a line")
+                out = {"question": line, "language": "en", "answered": False, "passages": [],
+                       "kind": "error", "message": f"{t('error', 'en')} ({type(exc).__name__})"}
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return 0
+    print(t("help", "en", n=len(engine.index.documents), **_examples("en")).split("\n\n")[0])
+    print("Type a question (Lithuanian or English); /help, /more, /reset; Ctrl-D to quit.\n")
+    while True:
+        try:
+            line = input("? ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        cmd = line.strip().lower()
+        if cmd in ("/quit", "/exit"):
+            return 0
+        if cmd == "/help":
+            lang = conv.language or conv.last_language or "en"
+            print(t("help", lang, n=len(engine.index.documents), **_examples(lang)))
+            continue
+        if cmd.startswith("/") and cmd not in ("/more", "/reset", "/daugiau"):
+            print(t("unknown_command", conv.last_language or "en", command=cmd.split()[0]))
+            continue
+        print(render_text(engine.reply(line, conv), color=sys.stdout.isatty()) + "\n")
+
+
+def _examples(lang: str) -> dict:
+    from .messages import t
+
+    ex = t("examples", lang).split("|")
+    return {"ex1": ex[0], "ex2": ex[1], "ex3": ex[2]}
+
+
+def _chat_json_line(engine, conv, line: str) -> dict:
+    from .messages import t
+
+    cmd = line.strip().lower()
+    if cmd.startswith("/") and cmd.split()[0] not in ("/more", "/reset", "/daugiau"):
+        name = cmd.split()[0][1:]
+        lang = conv.language or conv.last_language or "en"
+        if name == "help":
+            return {"command": "help", "language": lang, "answered": False, "passages": [],
+                    "message": t("help", lang, n=len(engine.index.documents), **_examples(lang))}
+        return {"command": name, "question": line, "language": lang, "answered": False, "passages": [],
+                "kind": "unknown_command", "message": t("unknown_command", lang, command=cmd.split()[0])}
+    return engine.reply(line, conv).to_json()
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from .evaluation import evaluate, load_items, report
+
+    engine = _engine(settings)
+    qa = load_items(ROOT / "eval" / f"qa_{args.set}.jsonl")
+    dialogues = load_items(ROOT / "eval" / f"dialogues_{args.set}.jsonl")
+    scores = evaluate(engine, qa, dialogues)
+    print(f"QA set: eval/qa_{args.set}.jsonl ({len(qa)} questions), "
+          f"eval/dialogues_{args.set}.jsonl ({len(dialogues)} dialogues)")
+    print(report(scores, verbose=args.verbose))
+    if args.json:
+        Path(args.json).write_text(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=1))
+    return 0
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    from .benchmark import main as bench_main
+
+    return bench_main(args, settings)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from .telegram_bot import run
+
+    return run(settings, webhook_url=args.webhook, port=args.port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_bot.py", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--webhook", metavar="URL", help="serve a webhook at URL instead of long polling")
+    parser.add_argument("--port", type=int, default=8443, help="port for --webhook (default 8443)")
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("index", help="build or update the index from corpus/")
+    p.add_argument("--full", action="store_true", help="rebuild everything from scratch")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question", nargs="*")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = sub.add_parser("chat", help="chat in the terminal")
+    p.add_argument("--json", action="store_true", help="JSON lines: one question per input line")
+    p = sub.add_parser("eval", help="measure retrieval on the QA set")
+    p.add_argument("--set", default="test", choices=["dev", "test"])
+    p.add_argument("--verbose", action="store_true", help="list the misses")
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")
+    p.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")
+    p.add_argument("--scale", default="10000,100000,1000000", help="synthetic corpus sizes")
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    settings = Settings.from_env()
+    handlers = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval,
+                "bench": cmd_bench, None: cmd_serve}
+    try:
+        return handlers[args.command](args, settings)
+    except IndexProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,172 @@
+"""The question-answering engine: a message and the conversation so far in, an answer out.
+
+Knows nothing of Telegram or terminals; the front ends (:mod:`bot.cli`,
+:mod:`bot.telegram_bot`) are thin layers over :meth:`Engine.reply`. The index can be swapped
+while the engine keeps answering (:meth:`Engine.swap_index`).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from . import language as language_mod
+from .answer import Answer, compose
+from .config import Settings
+from .dialogue import Conversation, Turn, is_more, is_reset
+from .embedding import Embedder, load_embedder
+from .index import SearchIndex, load_index
+from .messages import t
+from .retrieval import Retriever, RetrievalSettings
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+#: a message longer than this is refused outright (Telegram allows 4096)
+MAX_MESSAGE_CHARS = 4096
+PAGE = 3
+
+
+@dataclass
+class Timing:
+    """Where the time of the last question went (seconds)."""
+
+    embed: float = 0.0
+    search: float = 0.0
+    compose: float = 0.0
+
+
+def clean_input(text: str) -> str:
+    """Drop control characters and NULs, collapse whitespace; keep letters of any script."""
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", " ", text or "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Engine:
+    """Answers questions from one index with one embedder."""
+
+    def __init__(self, index: SearchIndex, embedder: Embedder,
+                 retrieval: RetrievalSettings = RetrievalSettings()) -> None:
+        self._lock = threading.Lock()
+        self.embedder = embedder
+        self.retrieval_settings = retrieval
+        self.retriever = Retriever(index, embedder, retrieval)
+        self.last_timing = Timing()
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Engine":
+        """Load the embedder and the index named by ``settings`` (raises IndexProblem)."""
+        embedder = load_embedder(settings.embedder)
+        index = load_index(settings.index_dir, embedder.id)
+        engine = cls(index, embedder)
+        engine.warm()
+        return engine
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.retriever.index
+
+    def warm(self) -> None:
+        """Pay one-off costs (detector models, first inference) before the first user does."""
+        language_mod.warm()
+        self.retriever.search("Lietuva ir Kazachstanas", k=1)
+
+    def swap_index(self, index: SearchIndex) -> None:
+        """Serve from ``index`` from now on; questions in flight finish on the old one."""
+        retriever = Retriever(index, self.embedder, self.retrieval_settings)
+        with self._lock:
+            self.retriever = retriever
+
+    # ------------------------------------------------------------ public API
+
+    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
+        """Answer ``question`` (a convenience over :meth:`reply` with a fresh conversation)."""
+        return self.reply(question, conversation or Conversation())
+
+    def reply(self, text: str, conversation: Conversation) -> Answer:
+        """Answer one message in ``conversation`` (updated in place)."""
+        raw = text or ""
+        text = clean_input(raw)
+        prefer = conversation.language or conversation.last_language
+        if not text:
+            return self._notice(raw, prefer or "en", "empty")
+        if len(raw) > MAX_MESSAGE_CHARS or len(text) > MAX_QUESTION_CHARS:
+            lang = conversation.language or language_mod.detect(text[:300], default=prefer) or "en"
+            lang = lang if lang in language_mod.SUPPORTED else "en"
+            return self._notice(text, lang, "too_long", n=len(raw), limit=MAX_QUESTION_CHARS)
+        if is_reset(text):
+            lang = conversation.language or prefer or "en"
+            conversation.reset()
+            ans = self._notice(text, lang, "reset")
+            ans.command = "reset"
+            return ans
+        if is_more(text):
+            return self.more(conversation, text)
+        if not re.search(r"[^\W\d_]", text):  # no letters at all: emoji, digits, punctuation
+            if re.fullmatch(r"[\d\s.,?!/-]+", text) and conversation.turns:
+                pass  # "2022?" after a question is a follow-up
+            else:
+                return self._notice(text, prefer or "en", "no_words")
+        detected = language_mod.detect(text, default=prefer or "en")
+        if detected not in language_mod.SUPPORTED:
+            ans = self._notice(text, "en", "unsupported_language")
+            ans.language = detected or "en"
+            return ans
+        lang = conversation.language or detected
+        query, followup = conversation.resolve(text)
+        answer = self._answer(text, query, lang)
+        answer.followup = followup
+        conversation.add(Turn(question=text, query=query, language=lang, answered=answer.answered,
+                              shown=[p.key for p in answer.passages], followup=followup))
+        return answer
+
+    def more(self, conversation: Conversation, text: str = "more") -> Answer:
+        """The next-best passages for the previous question."""
+        last = conversation.last
+        lang = conversation.language or (last.language if last else None) or \
+            (language_mod.detect(text) if language_mod.detect(text) in language_mod.SUPPORTED else "en")
+        if last is None:
+            ans = self._notice(text, lang, "more_nothing_asked")
+            ans.command = "more"
+            return ans
+        result = self.retriever.search(last.query, k=len(last.shown) + PAGE + 5)
+        shown = set(last.shown)
+        fresh = [h for h in result.hits if self._key(h.row) not in shown][:PAGE]
+        answer = compose(self.index, fresh, text, lang, query=last.query,
+                         confidence=result.confidence, answered=bool(fresh), kind="more")
+        answer.command = "more"
+        if not fresh:
+            answer.kind, answer.message = "more_none", t("more_none", lang)
+        else:
+            answer.message = t("more_intro", lang, query=last.question)
+            last.shown.extend(p.key for p in answer.passages)
+        return answer
+
+    # ------------------------------------------------------------ internals
+
+    def _key(self, row: int) -> str:
+        p = self.index.passages[row]
+        return f"{p.doc_id}:{p.start}-{p.end}"
+
+    def _answer(self, question: str, query: str, lang: str) -> Answer:
+        retriever = self.retriever  # one consistent index for the whole question
+        t0 = time.perf_counter()
+        vec = retriever.embed(query)
+        t1 = time.perf_counter()
+        result = retriever.search(query, k=PAGE + 2, vector=vec)
+        t2 = time.perf_counter()
+        if result.answered:
+            answer = compose(retriever.index, result.hits, question, lang, query=query,
+                             confidence=result.confidence)
+        else:
+            answer = Answer(question=question, language=lang, answered=False, kind="not_found",
+                            message=t("not_found", lang), query=query, confidence=result.confidence)
+        self.last_timing = Timing(t1 - t0, t2 - t1, time.perf_counter() - t2)
+        return answer
+
+    @staticmethod
+    def _notice(question: str, lang: str, kind: str, **fields) -> Answer:
+        return Answer(question=question, language=lang, answered=False, kind=kind,
+                      message=t(kind, lang, **fields))

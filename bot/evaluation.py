@@ -1,0 +1,123 @@
+"""Measure retrieval on the QA sets in ``eval/``: hit@1, hit@3, MRR per slice, refusal rates.
+
+A QA item is ``{"id", "slice", "question", "expect", "doc"}``: a retrieved passage is right
+when its text contains the ``expect`` phrase (case and whitespace folded); ``expect`` is
+null for out-of-domain questions, which should be refused. A dialogue item has ``turns``;
+only its last turn is scored, after the earlier ones went through the same conversation.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .dialogue import Conversation
+from .engine import Engine
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def load_items(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@dataclass
+class SliceScore:
+    n: int = 0
+    hit1: int = 0
+    hit3: int = 0
+    rr: float = 0.0
+    refused: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def row(self, name: str) -> str:
+        if name.startswith("ood"):
+            return f"{name:<12} n={self.n:<4} refused={self.refused / max(1, self.n):.2f}"
+        return (f"{name:<12} n={self.n:<4} hit@1={self.hit1 / max(1, self.n):.2f} "
+                f"hit@3={self.hit3 / max(1, self.n):.2f} MRR={self.rr / max(1, self.n):.2f} "
+                f"refused={self.refused / max(1, self.n):.2f}")
+
+    def as_dict(self) -> dict:
+        n = max(1, self.n)
+        return {"n": self.n, "hit@1": self.hit1 / n, "hit@3": self.hit3 / n, "mrr": self.rr / n,
+                "refused": self.refused / n}
+
+
+def _rank(engine: Engine, query: str, expect: str, k: int = 10) -> tuple[int | None, bool]:
+    """1-based rank of the first passage containing ``expect`` and whether it was answered."""
+    result = engine.retriever.search(query, k=k)
+    target = _norm(expect)
+    for i, h in enumerate(result.hits, 1):
+        if target in _norm(engine.index.passages[h.row].text):
+            return i, result.answered
+    return None, result.answered
+
+
+def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict[str, SliceScore]:
+    """Score every item; returns per-slice scores plus "answerable" and "all" totals."""
+    scores: dict[str, SliceScore] = defaultdict(SliceScore)
+
+    def record(slice_name: str, item_id: str, rank: int | None, answered: bool, ood: bool) -> None:
+        for name in (slice_name, "ood-all" if ood else "answerable"):
+            sc = scores[name]
+            sc.n += 1
+            sc.refused += not answered
+            if not ood:
+                sc.hit1 += rank == 1
+                sc.hit3 += rank is not None and rank <= 3
+                sc.rr += 1.0 / rank if rank else 0.0
+                if rank is None or rank > 3:
+                    sc.failures.append(item_id)
+            elif answered:
+                sc.failures.append(item_id)
+
+    for item in qa:
+        ood = item.get("expect") is None
+        if ood:
+            result = engine.retriever.search(item["question"], k=3)
+            record(item["slice"], item["id"], None, result.answered, True)
+        else:
+            rank, answered = _rank(engine, item["question"], item["expect"])
+            record(item["slice"], item["id"], rank, answered, False)
+
+    for dlg in dialogues:
+        conv = Conversation()
+        for turn in dlg["turns"][:-1]:
+            engine.reply(turn, conv)
+        query, _ = conv.resolve(dlg["turns"][-1])
+        rank, answered = _rank(engine, query, dlg["expect"])
+        name = f"dlg-{dlg['slice']}"
+        sc = scores[name]
+        sc.n += 1
+        sc.refused += not answered
+        sc.hit1 += rank == 1
+        sc.hit3 += rank is not None and rank <= 3
+        sc.rr += 1.0 / rank if rank else 0.0
+        if rank is None or rank > 3:
+            sc.failures.append(dlg["id"])
+        # the same last question asked alone, for comparison
+        alone, _ = _rank(engine, dlg["turns"][-1], dlg["expect"])
+        base = scores[f"{name}-alone"]
+        base.n += 1
+        base.hit1 += alone == 1
+        base.hit3 += alone is not None and alone <= 3
+        base.rr += 1.0 / alone if alone else 0.0
+    return dict(scores)
+
+
+def report(scores: dict[str, SliceScore], verbose: bool = False) -> str:
+    order = ["en-en", "en-lt", "lt-lt", "lt-en", "lt-nodiac", "answerable", "ood", "ood-all",
+             "dlg-followup", "dlg-followup-alone", "dlg-switch", "dlg-switch-alone"]
+    names = [n for n in order if n in scores] + sorted(set(scores) - set(order))
+    lines = []
+    for name in names:
+        if name == "ood-all":
+            continue
+        lines.append(scores[name].row(name))
+        if verbose and scores[name].failures:
+            lines.append(f"{'':14}misses: {', '.join(scores[name].failures)}")
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""Every piece of framing text a user sees, in Lithuanian and English.
+
+``t(key, lang, **fields)`` returns the text in ``lang`` ("lt" or "en"; anything else gets
+English). Keeping them in one table makes it easy to check that both languages are there.
+"""
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "not_found": {
+        "en": "I could not find this in my documents. I know about Kazakhstan–Lithuania relations: "
+              "history, diplomacy, trade, people and culture. Try asking differently, or /help.",
+        "lt": "Šiuose dokumentuose to neradau. Žinau apie Kazachstano ir Lietuvos santykius: "
+              "istoriją, diplomatiją, prekybą, žmones ir kultūrą. Paklauskite kitaip arba /help.",
+    },
+    "empty": {
+        "en": "Please type a question, e.g. “When were diplomatic relations established?”",
+        "lt": "Parašykite klausimą, pvz., „Kada užmegzti diplomatiniai santykiai?“",
+    },
+    "too_long": {
+        "en": "That message is too long ({n} characters). Please ask a shorter question (up to {limit}).",
+        "lt": "Žinutė per ilga ({n} simbolių). Užduokite trumpesnį klausimą (iki {limit}).",
+    },
+    "no_words": {
+        "en": "I only understand text questions in English or Lithuanian. Please ask with words.",
+        "lt": "Suprantu tik tekstinius klausimus lietuvių arba anglų kalba. Paklauskite žodžiais.",
+    },
+    "unsupported_language": {
+        "en": "Sorry, I can only answer in English or Lithuanian (lietuviškai). "
+              "Please ask your question in one of these languages.",
+        "lt": "Atsiprašau, atsakau tik lietuvių arba anglų kalba.",
+    },
+    "more_none": {
+        "en": "There are no more passages for that question. Ask another one!",
+        "lt": "Daugiau ištraukų šiam klausimui nėra. Užduokite kitą klausimą!",
+    },
+    "more_nothing_asked": {
+        "en": "Ask a question first; then “more” shows further passages.",
+        "lt": "Pirmiausia užduokite klausimą; tada „daugiau“ parodys kitas ištraukas.",
+    },
+    "reset": {
+        "en": "Done: I have forgotten our conversation. Ask a new question.",
+        "lt": "Gerai: pokalbį pamiršau. Užduokite naują klausimą.",
+    },
+    "answer_intro": {
+        "en": "From the documents:",
+        "lt": "Iš dokumentų:",
+    },
+    "more_intro": {
+        "en": "More passages for: {query}",
+        "lt": "Daugiau ištraukų klausimui: {query}",
+    },
+    "followup_note": {
+        "en": "(understood as: {query})",
+        "lt": "(supratau kaip: {query})",
+    },
+    "in_language": {
+        "en": "in {language}",
+        "lt": "{language}",
+    },
+    "sources_disagree": {
+        "en": "Note: the sources give different figures; both are quoted as written.",
+        "lt": "Pastaba: šaltiniai pateikia skirtingus skaičius; cituojami abu, kaip parašyta.",
+    },
+    "section": {"en": "section", "lt": "skyrius"},
+    "sources_label": {"en": "Sources", "lt": "Šaltiniai"},
+    "help": {
+        "en": "I answer questions about Kazakhstan–Lithuania relations from {n} documents "
+              "(Lithuanian Wikipedia and English news), in English or Lithuanian, and quote the "
+              "passage with its source.\n\n"
+              "Just type a question, e.g.:\n• {ex1}\n• {ex2}\n• {ex3}\n\n"
+              "Follow-up questions work (“And in 2022?”).\n"
+              "Commands: /more — more passages, /reset — forget the conversation, "
+              "/sources — the documents, /lang — reply language, /help — this text.",
+        "lt": "Atsakau į klausimus apie Kazachstano ir Lietuvos santykius pagal {n} dokumentus "
+              "(Vikipedijos straipsnį ir naujienas anglų kalba), lietuviškai arba angliškai, ir "
+              "cituoju ištrauką su šaltiniu.\n\n"
+              "Tiesiog parašykite klausimą, pvz.:\n• {ex1}\n• {ex2}\n• {ex3}\n\n"
+              "Galima klausti ir toliau („O 2022 m.?“).\n"
+              "Komandos: /more — daugiau ištraukų, /reset — pamiršti pokalbį, "
+              "/sources — dokumentai, /lang — atsakymų kalba, /help — ši žinutė.",
+    },
+    "examples": {
+        "en": "When were diplomatic relations established?|"
+              "What was the trade volume in 2021?|"
+              "How many Kazakh citizens live in Lithuania?",
+        "lt": "Kada užmegzti diplomatiniai santykiai?|"
+              "Kiek lietuvių buvo ištremta į Kazachstaną?|"
+              "Kokia buvo prekybos apyvarta 2020 m.?",
+    },
+    "greeting": {
+        "en": "Hello! I am a question-answering bot about Kazakhstan–Lithuania relations.",
+        "lt": "Sveiki! Esu klausimų ir atsakymų botas apie Kazachstano ir Lietuvos santykius.",
+    },
+    "sources_intro": {"en": "The documents I answer from:", "lt": "Dokumentai, pagal kuriuos atsakau:"},
+    "lang_set": {
+        "en": "I will reply in English. (/lang lt — lietuviškai, /lang auto — follow your messages)",
+        "lt": "Atsakysiu lietuviškai. (/lang en — in English, /lang auto — pagal jūsų žinutes)",
+    },
+    "lang_auto": {
+        "en": "I will reply in the language of each question.",
+        "lt": "Atsakysiu kiekvieno klausimo kalba.",
+    },
+    "unknown_command": {
+        "en": "I don't know the command {command}. Try /help.",
+        "lt": "Nežinau komandos {command}. Pabandykite /help.",
+    },
+    "error": {
+        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "lt": "Atsiprašau, įvyko klaida. Pabandykite dar kartą po akimirkos.",
+    },
+    "text_only": {
+        "en": "I can only read text questions — stickers, photos and voice messages I can't understand.",
+        "lt": "Suprantu tik tekstinius klausimus — lipdukų, nuotraukų ir balso žinučių nesuprantu.",
+    },
+    "private": {
+        "en": "Sorry, this bot is private and answers only its members.",
+        "lt": "Atsiprašau, šis botas privatus ir atsako tik savo nariams.",
+    },
+    "slow_down": {
+        "en": "You are asking very fast — please wait a minute and try again.",
+        "lt": "Klausiate labai greitai — palaukite minutę ir bandykite vėl.",
+    },
+    "admins_only": {
+        "en": "Sorry, only the bot's administrators can do that.",
+        "lt": "Atsiprašau, tai gali tik boto administratoriai.",
+    },
+    "reindex_started": {
+        "en": "Rebuilding the index in the background; I keep answering meanwhile.",
+        "lt": "Indeksas perkuriamas fone; tuo metu toliau atsakinėju.",
+    },
+    "reindex_running": {
+        "en": "A rebuild is already running.",
+        "lt": "Indeksas jau perkuriamas.",
+    },
+    "reindex_done": {"en": "Rebuild finished: {summary}", "lt": "Indeksas perkurtas: {summary}"},
+    "reindex_failed": {"en": "Rebuild failed: {error}", "lt": "Perkurti nepavyko: {error}"},
+    "feedback_thanks": {"en": "Thanks for the feedback!", "lt": "Ačiū už įvertinimą!"},
+    "expired": {
+        "en": "This button has expired — please ask again.",
+        "lt": "Šis mygtukas nebegalioja — paklauskite dar kartą.",
+    },
+    "btn_more": {"en": "More results", "lt": "Daugiau"},
+    "btn_full": {"en": "Full passage", "lt": "Visa ištrauka"},
+    "ask_usage": {
+        "en": "Usage: /ask your question",
+        "lt": "Naudojimas: /ask jūsų klausimas",
+    },
+    "language_name_en": {"en": "English", "lt": "anglų k."},
+    "language_name_lt": {"en": "Lithuanian", "lt": "lietuvių k."},
+}
+
+
+def t(key: str, lang: str | None, **fields) -> str:
+    """The text ``key`` in ``lang`` (English when ``lang`` is not Lithuanian)."""
+    entry = TEXTS[key]
+    text = entry["lt"] if lang == "lt" else entry["en"]
+    return text.format(**fields) if fields else text
+
+
+def language_name(code: str, lang: str | None) -> str:
+    """The name of language ``code`` in the reader's language ``lang``."""
+    key = f"language_name_{code}"
+    return t(key, lang) if key in TEXTS else code
