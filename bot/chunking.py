@@ -99,7 +99,10 @@ def _split_long(start: int, end: int, text: str, max_chars: int) -> list[tuple[i
         cut = max(window.rfind("; "), window.rfind(", "), window.rfind(" "))
         if cut <= 0:
             cut = max_chars - 1
-        pieces.append((start, start + cut + 1))
+        piece_end = start + cut + 1
+        while piece_end > start and text[piece_end - 1] == " ":
+            piece_end -= 1
+        pieces.append((start, piece_end))
         start = start + cut + 1
         while start < end and text[start] == " ":
             start += 1

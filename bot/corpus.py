@@ -165,7 +165,8 @@ def clean(raw: str, title: str = "", author: str = "") -> list[Paragraph]:
             after_image = False
             line = _DATELINE.sub("", line)
             line = _REF_MARK.sub("", line)
-            line = re.sub(r"[ ]{2,}", " ", line).strip()
+            line = re.sub(r"[ ]{2,}", " ", line)
+            line = re.sub(r" +([.,;:!?])", r"\1", line).strip()
             if line:
                 if not kept:
                     kept_section = section
