@@ -62,12 +62,37 @@ def analyze_query(text: str) -> list[str]:
     return list(seen)
 
 
-class LexicalIndex:
-    """A BM25 index over passages; ``search`` returns a score for every passage."""
+def _word_stems(word: str) -> set[str]:
+    return {_stemmer(lang).stemWord(word) for lang in _STEMMERS}
 
-    def __init__(self, retriever=None, size: int = 0) -> None:
+
+class LexicalIndex:
+    """A BM25 index over passages; ``scores`` gives every passage a score for a question.
+
+    It also keeps document frequencies so :meth:`coverage` can say how much of a question
+    (weighted by word rarity) a passage contains: absolute evidence that BM25's relative
+    scores lack, used for the answer/refuse decision.
+    """
+
+    def __init__(self, retriever=None, size: int = 0, df: dict[str, int] | None = None) -> None:
         self._bm25 = retriever
         self.size = size
+        self.df = df or {}
+
+    def idf(self, word: str) -> float:
+        """Rarity of a (folded) word: unknown words count as rare as the rarest known ones."""
+        df = max((self.df.get(s, 0) for s in _word_stems(word)), default=0)
+        return float(np.log((self.size + 1) / (df + 0.5)))
+
+    def coverage(self, question: str, passage_tokens: set[str]) -> float:
+        """Share of the question's words (idf-weighted) found in a passage's token set."""
+        total = found = 0.0
+        for w in set(words(question)):
+            weight = self.idf(w)
+            total += weight
+            if _word_stems(w) & passage_tokens:
+                found += weight
+        return found / total if total > 0 else 0.0
 
     @classmethod
     def build(cls, texts: Sequence[str], languages: Sequence[str]) -> "LexicalIndex":
@@ -76,7 +101,11 @@ class LexicalIndex:
         corpus_tokens = [analyze(t, lang) or ["∅"] for t, lang in zip(texts, languages)]
         retriever = bm25s.BM25()
         retriever.index(corpus_tokens, show_progress=False)
-        return cls(retriever, len(texts))
+        df: dict[str, int] = {}
+        for toks in corpus_tokens:
+            for tok in set(toks):
+                df[tok] = df.get(tok, 0) + 1
+        return cls(retriever, len(texts), df)
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for ``question`` (zeros when no word matches)."""
@@ -90,10 +119,16 @@ class LexicalIndex:
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
     def save(self, directory: Path) -> None:
+        import json
+
         self._bm25.save(str(directory))
+        (Path(directory) / "df.json").write_text(json.dumps(self.df, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "LexicalIndex":
+        import json
+
         import bm25s
 
-        return cls(bm25s.BM25.load(str(directory)), size)
+        df = json.loads((Path(directory) / "df.json").read_text(encoding="utf-8"))
+        return cls(bm25s.BM25.load(str(directory)), size, df)

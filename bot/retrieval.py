@@ -26,6 +26,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .index import SearchIndex
+from .lexical import analyze
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Hit:
     lexical: float
     sentence: int
     sentence_score: float
+    #: idf-weighted share of the question's words found in the passage
+    coverage: float = 0.0
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Retriever:
         # sentence row -> passage row, for the sentence-level scores
         lengths = [len(p.sentences) for p in index.passages]
         self._sentence_owner = np.repeat(np.arange(len(lengths)), lengths)
+        self._token_cache: dict[int, set[str]] = {}
 
     def embed(self, text: str) -> np.ndarray:
         """The question's vector (cached, LRU of 1,024 questions)."""
@@ -153,10 +157,19 @@ class Retriever:
             if len(hits) >= k:
                 break
         del best_sent_row
+        if hits:
+            hits[0].coverage = self.index.lexical.coverage(lexical_query or query, self._tokens(hits[0].row))
         result.hits = hits
         result.confidence = self._confidence(hits, dense, fused)
         result.answered = bool(hits) and result.confidence >= s.threshold
         return result
+
+    def _tokens(self, row: int) -> set[str]:
+        toks = self._token_cache.get(row)
+        if toks is None:
+            p = self.index.passages[row]
+            toks = self._token_cache[row] = set(analyze(p.text, p.language))
+        return toks
 
     def _duplicate(self, a: int, b: int) -> bool:
         pa, pb = self.index.passages[a], self.index.passages[b]

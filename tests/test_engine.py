@@ -1,0 +1,218 @@
+"""Retrieval, answers and conversations with the real bundled model and a real FAISS index."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.answer import render_html, visible_length
+from bot.dialogue import Conversation
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def top_texts(engine, question, k=3):
+    result = engine.retriever.search(question, k=k)
+    return [engine.index.passages[h.row].text.lower() for h in result.hits], result
+
+
+@pytest.mark.parametrize("question, phrase", [
+    # EN -> EN
+    ("When did Lithuania ratify the enhanced partnership agreement with the EU?", "one of the first in 2016"),
+    ("How many Lithuanian companies work in Kazakhstan?", "about 170 lithuanian companies"),
+    # EN -> LT
+    ("How many Kazakh citizens lived in Lithuania in 2022?", "833 kazachstano piliečiai"),
+    ("When did Nazarbayev visit Lithuania?", "2001 m. balandžio 4-7"),
+    # LT -> LT
+    ("Kada buvo užmegzti diplomatiniai santykiai?", "užmegzti 1992 m. birželio 12 d"),
+    ("Kokia organizacija vienija kazachus Lietuvoje?", "nursaulė"),
+    # LT -> EN
+    ("Kiek lietuvių buvo ištremta į Kazachstaną?", "more than 90,000 lithuanians"),
+    ("Kiek lietuviškų įmonių veikia Kazachstano rinkoje?", "about 170 lithuanian companies"),
+    # LT without diacritics
+    ("kiek kazachstano pilieciu gyveno lietuvoje 2022", "833 kazachstano piliečiai"),
+    ("kada lietuvoje lankesi nazarbajevas", "2001 m. balandžio 4-7"),
+])
+def test_the_answering_passage_is_in_the_top_three(engine, question, phrase):
+    texts, result = top_texts(engine, question)
+    assert any(phrase in t for t in texts), texts
+    assert result.answered
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of France?", "Kaip išsivirti cepelinus?", "How do I install Python on Windows?",
+    "Koks rytoj bus oras Vilniuje?",
+])
+def test_out_of_domain_questions_are_refused(engine, question):
+    answer = engine.ask(question)
+    assert not answer.answered and answer.kind == "not_found" and not answer.passages
+
+
+def test_answer_json_has_the_documented_shape(engine):
+    data = engine.ask("When were diplomatic relations established?").to_json()
+    assert set(data) >= {"question", "language", "answered", "passages"}
+    assert data["answered"] and 1 <= len(data["passages"]) <= 3
+    for p in data["passages"]:
+        assert set(p) == {"text", "doc_id", "title", "publisher", "date", "url", "section",
+                          "language", "score", "highlight"}
+        assert p["highlight"] in p["text"]
+    scores = [p["score"] for p in data["passages"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_highlight_is_a_sentence_of_the_passage(engine):
+    answer = engine.ask("How many Lithuanians were deported to Kazakhstan?")
+    p = answer.passages[0]
+    assert "90,000" in p.highlight
+    passage = next(x for x in engine.index.passages if x.doc_id == p.doc_id and p.highlight in x.text)
+    assert p.highlight in [passage.text[s:e] for s, e in passage.sentences]
+
+
+def test_near_duplicate_passages_collapse(engine):
+    result = engine.retriever.search("More than 90,000 Lithuanians were deported", k=10)
+    keys = [(engine.index.passages[h.row].doc_id, engine.index.passages[h.row].start) for h in result.hits]
+    spans = [engine.index.passages[h.row] for h in result.hits]
+    for i, a in enumerate(spans):
+        for b in spans[i + 1:]:
+            if a.doc_id == b.doc_id:
+                overlap = min(a.end, b.end) - max(a.start, b.start)
+                assert overlap <= 0.5 * min(a.end - a.start, b.end - b.start)
+    assert len(keys) == len(set(keys))
+
+
+# ------------------------------------------------------------------ conversations
+
+
+def test_english_ellipsis_follows_the_conversation(engine):
+    conv = Conversation()
+    engine.reply("What was the trade volume between the countries in 2021?", conv)
+    answer = engine.reply("And at the end of 2022?", conv)
+    assert answer.followup
+    assert any("at the end of 2022" in p.text for p in answer.passages)
+
+
+def test_lithuanian_pronoun_follows_the_conversation(engine):
+    conv = Conversation()
+    engine.reply("Kada Lietuvoje lankėsi Nazarbajevas?", conv)
+    answer = engine.reply("Ką jis įteikė?", conv)
+    assert answer.followup and answer.language == "lt"
+    assert "archyvinę medžiagą" in answer.passages[0].highlight
+
+
+def test_lithuanian_ellipsis_without_diacritics(engine):
+    conv = Conversation()
+    engine.reply("Kiek Kazachstano piliečių gyveno Lietuvoje 2022 m.?", conv)
+    answer = engine.reply("o 2016 m.?", conv)
+    assert answer.followup
+    assert any("347" in p.text for p in answer.passages)
+
+
+def test_a_new_self_contained_question_is_not_polluted_by_the_old_topic(engine):
+    conv = Conversation()
+    engine.reply("Who is the Lithuanian ambassador in Kazakhstan?", conv)
+    answer = engine.reply("When was the Kazakh honorary consulate in Kaunas opened?", conv)
+    assert not answer.followup and answer.query == answer.question
+    assert any("2020 m. spalį" in p.text for p in answer.passages)
+
+
+def test_more_shows_the_next_passages_and_then_runs_out(engine):
+    conv = Conversation()
+    first = engine.reply("Transport and logistics cooperation", conv)
+    seen = {p.key for p in first.passages}
+    more = engine.reply("Daugiau", conv)
+    assert more.kind == "more" and more.passages
+    assert not seen & {p.key for p in more.passages}
+    for _ in range(30):
+        more = engine.reply("more", conv)
+        if more.kind == "more_none":
+            break
+    assert more.kind == "more_none" and more.message
+
+
+def test_reset_forgets_everything(engine):
+    conv = Conversation()
+    engine.reply("Kada Lietuvoje lankėsi Nazarbajevas?", conv)
+    engine.reply("/reset", conv)
+    assert conv.turns == []
+    assert engine.reply("more", conv).kind == "more_nothing_asked"
+
+
+def test_conversation_state_round_trips_through_json(engine):
+    conv = Conversation()
+    engine.reply("Kada Lietuvoje lankėsi Nazarbajevas?", conv)
+    restored = Conversation.from_dict(json.loads(json.dumps(conv.to_dict())))
+    answer = engine.reply("Ką jis įteikė?", restored)
+    assert answer.followup and "archyvinę" in answer.passages[0].highlight
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Kada užmegzti diplomatiniai santykiai?", "lt"),
+    ("kada uzmegzti diplomatiniai santykiai", "lt"),
+    ("When were diplomatic relations established?", "en"),
+])
+def test_replies_come_in_the_language_of_the_question(engine, text, lang):
+    answer = engine.ask(text)
+    assert answer.language == lang
+    marks = [p for p in answer.passages if p.language != lang]
+    if marks:  # passages in the other language are marked
+        assert ("(in Lithuanian)" if lang == "en" else "(anglų k.)") in __import__("bot.answer").answer.render_text(answer)
+
+
+@pytest.mark.parametrize("text", ["Сколько граждан Казахстана живёт в Литве?", "Қазақстан мен Литва арасындағы сауда қанша?",
+                                  "Wie hoch war der Handel im Jahr 2021?"])
+def test_other_languages_get_a_polite_english_reply(engine, text):
+    answer = engine.ask(text)
+    assert answer.kind == "unsupported_language" and "English" in answer.message and "Lithuanian" in answer.message
+
+
+@pytest.mark.parametrize("text, kind", [("", "empty"), ("   \n\t ", "empty"), ("\x00\x01", "empty"),
+                                        ("😀😀😀", "no_words"), ("x" * 5000, "too_long")])
+def test_bad_input_gets_a_clear_message_and_changes_nothing(engine, text, kind):
+    conv = Conversation()
+    engine.reply("Kada Lietuvoje lankėsi Nazarbajevas?", conv)
+    before = conv.to_dict()
+    answer = engine.reply(text, conv)
+    assert answer.kind == kind and answer.message and not answer.passages
+    assert conv.to_dict() == before
+
+
+def test_rendered_html_is_escaped_and_short(engine):
+    answer = engine.ask("<b>Kada</b> & užmegzti diplomatiniai santykiai? <script>")
+    out = render_html(answer)
+    assert "<script>" not in out and visible_length(out) <= 4096
+    assert "<b>" in out  # the highlight
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def run_cli(args, settings, input_text=None):
+    env = {**__import__("os").environ, "BOT_CORPUS_DIR": str(settings.corpus_dir),
+           "BOT_INDEX_DIR": str(settings.index_dir), "BOT_DATA_DIR": str(settings.data_dir)}
+    return subprocess.run([sys.executable, "run_bot.py", *args], cwd=ROOT, env=env, input=input_text,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_chat_json_writes_exactly_one_line_per_input_line(settings, built_index):
+    lines = ["What was the trade volume in 2021?", "And at the end of 2022?", "", "   ", "/reset", "/more",
+             "more", "/help", "/nonsense arg", "<b>&amp;</b>", "😀", "Kada Lietuvoje lankėsi Nazarbajevas?",
+             "Ką jis įteikė?", "\x00\x07", "x" * 5000, "Сколько?"]
+    r = run_cli(["chat", "--json"], settings, "\n".join(lines) + "\n")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert len(out) == len(lines)
+    parsed = [json.loads(o) for o in out]
+    assert parsed[4].get("command") == "reset"
+    assert parsed[1]["answered"] and any("2022" in p["text"] for p in parsed[1]["passages"])
+    assert parsed[12]["language"] == "lt" and parsed[12]["answered"]
+
+
+def test_ask_prints_passages_and_citations(settings, built_index):
+    r = run_cli(["ask", "Kiek lietuvių ištremta į Kazachstaną?"], settings)
+    assert r.returncode == 0, r.stderr
+    assert "**" in r.stdout and "Šaltiniai:" in r.stdout and "astanatimes.com" in r.stdout
+    r = run_cli(["ask", "  "], settings)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "question" in r.stderr
