@@ -140,6 +140,18 @@ def cmd_eval(args, settings: Settings) -> int:
     from .evaluation import evaluate, load_items, report
 
     engine = _engine(settings)
+    if args.calibrate:
+        from .evaluation import calibrate
+        from .retrieval import CALIBRATION_FILE
+
+        dev = load_items(ROOT / "eval" / "qa_dev.jsonl")
+        model = calibrate(engine, dev)
+        CALIBRATION_FILE.write_text(json.dumps(model, indent=1))
+        print(f"calibrated on eval/qa_dev.jsonl ({model['fitted_on']} questions): threshold "
+              f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}")
+        from .retrieval import calibration
+
+        calibration.cache_clear()
     qa = load_items(ROOT / "eval" / f"qa_{args.set}.jsonl")
     dialogues = load_items(ROOT / "eval" / f"dialogues_{args.set}.jsonl")
     scores = evaluate(engine, qa, dialogues)
@@ -181,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("eval", help="measure retrieval on the QA set")
     p.add_argument("--set", default="test", choices=["dev", "test"])
     p.add_argument("--verbose", action="store_true", help="list the misses")
+    p.add_argument("--calibrate", action="store_true",
+                   help="first refit the answer/refuse model on the dev set (writes bot/calibration.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")
     p.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")

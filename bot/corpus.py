@@ -26,6 +26,7 @@ DOCUMENT_SUFFIXES = (".txt", ".md")
 MAX_DOCUMENT_BYTES = 5_000_000
 
 _WIKI_EDIT = re.compile(r"\s*\[\s*(?:redaguoti|edit)(?:\s*\|[^\]]*)?\]\s*$", re.I)
+_WIKI_EDIT_ANY = re.compile(r"\[\s*(?:redaguoti|edit)(?:\s*\|[^\]]*)?\]", re.I)
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 _REF_MARK = re.compile(
     r"\[(?:\d+|[a-z]|neveikianti nuoroda|reikalingas šaltinis|citation needed|dead link)\]", re.I
@@ -164,7 +165,7 @@ def clean(raw: str, title: str = "", author: str = "") -> list[Paragraph]:
                 continue
             after_image = False
             line = _DATELINE.sub("", line)
-            line = _REF_MARK.sub("", line)
+            line = _WIKI_EDIT_ANY.sub("", _REF_MARK.sub("", line))
             line = re.sub(r"[ ]{2,}", " ", line)
             line = re.sub(r" +([.,;:!?])", r"\1", line).strip()
             if line:

@@ -121,3 +121,41 @@ def report(scores: dict[str, SliceScore], verbose: bool = False) -> str:
         if verbose and scores[name].failures:
             lines.append(f"{'':14}misses: {', '.join(scores[name].failures)}")
     return "\n".join(lines)
+
+
+def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03) -> dict:
+    """Fit the answer/refuse model on ``qa`` (answerable = 1, out-of-domain = 0).
+
+    A logistic regression over :meth:`Retriever.features` (standardised, L2-regularised,
+    plain gradient descent: no extra dependency), then the highest threshold that refuses at
+    most ``max_refused`` of the answerable questions, with a small safety margin.
+    """
+    import numpy as np
+
+    X, y = [], []
+    for item in qa:
+        result = engine.retriever.search(item["question"], k=5)
+        if not result.hits:
+            continue
+        X.append(engine.retriever.features(result.hits, result.fused))
+        y.append(0.0 if item.get("expect") is None else 1.0)
+    X, y = np.array(X), np.array(y)
+    mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9
+    Z = (X - mean) / std
+    w, b = np.zeros(Z.shape[1]), 0.0
+    # balance the two classes so the few out-of-domain questions count as much
+    cw = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
+    for _ in range(5000):
+        p = 1 / (1 + np.exp(-(Z @ w + b)))
+        g = (p - y) * cw
+        w -= 0.5 * (Z.T @ g + 0.01 * w)
+        b -= 0.5 * g.sum()
+    conf = 1 / (1 + np.exp(-(Z @ w + b)))
+    pos = np.sort(conf[y == 1])
+    k = int(np.floor(max_refused * len(pos)))
+    threshold = float(pos[k] - 1e-6) if len(pos) else 0.5
+    # keep a margin below the last accepted answerable question
+    threshold = max(0.01, min(threshold, 0.9) * 0.8)
+    return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
+            "threshold": threshold, "fitted_on": len(y),
+            "features": ["dense", "sentence", "fused", "margin_second", "margin_median", "coverage"]}

@@ -19,8 +19,11 @@ answer is "not in these documents".
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -38,8 +41,8 @@ class RetrievalSettings:
     w_lexical: float = 0.35
     #: candidates taken from FAISS per language before fusion (all, for a small corpus)
     candidates: int = 200
-    #: minimum confidence to answer
-    threshold: float = 0.5
+    #: minimum confidence to answer; None takes the calibrated threshold
+    threshold: float | None = None
     #: cosine above which two passages count as duplicates
     duplicate_cosine: float = 0.97
 
@@ -66,6 +69,7 @@ class Retrieval:
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0
     answered: bool = False
+    fused: np.ndarray | None = None
 
 
 def _zscores(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -161,7 +165,9 @@ class Retriever:
             hits[0].coverage = self.index.lexical.coverage(lexical_query or query, self._tokens(hits[0].row))
         result.hits = hits
         result.confidence = self._confidence(hits, dense, fused)
-        result.answered = bool(hits) and result.confidence >= s.threshold
+        threshold = calibration()["threshold"] if s.threshold is None else s.threshold
+        result.answered = bool(hits) and result.confidence >= threshold
+        result.fused = fused
         return result
 
     def _tokens(self, row: int) -> set[str]:
@@ -179,16 +185,38 @@ class Retriever:
                 return True
         return float(self.index.vectors[a] @ self.index.vectors[b]) >= self.settings.duplicate_cosine
 
-    def _confidence(self, hits: list[Hit], dense: np.ndarray, fused: np.ndarray) -> float:
-        """A 0..1 confidence that the top passage answers the question.
+    def features(self, hits: list[Hit], fused: np.ndarray) -> np.ndarray:
+        """What the answer/refuse decision looks at, for the top passage.
 
-        Out-of-domain questions have no passage that is both close in absolute terms (raw
-        cosine) and clearly better than the rest (fused margin over the median).
+        raw cosine of passage and best sentence (absolute closeness), fused score and its
+        margin over the runner-up and over the median (how far it stands out), and the
+        idf-weighted share of the question's words it contains (lexical evidence).
         """
+        top = hits[0]
+        second = hits[1].score if len(hits) > 1 else float(np.median(fused))
+        return np.array([top.dense, top.sentence_score, top.score, top.score - second,
+                         top.score - float(np.median(fused)), top.coverage], dtype=np.float64)
+
+    def _confidence(self, hits: list[Hit], dense: np.ndarray, fused: np.ndarray) -> float:
+        """A 0..1 confidence that the top passage answers: a logistic model over
+        :meth:`features`, fitted on the dev QA set (``python run_bot.py eval --calibrate``)."""
         if not hits:
             return 0.0
-        top = hits[0]
-        raw = max(top.dense, top.sentence_score)
-        margin = top.score - float(np.median(fused))
-        x = 25.0 * (raw - 0.80) + 0.6 * (margin - 2.0) + 1.5 * top.lexical
-        return float(1.0 / (1.0 + np.exp(-x)))
+        c = calibration()
+        x = (self.features(hits, fused) - c["mean"]) / c["std"]
+        z = float(x @ c["weights"] + c["bias"])
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@lru_cache(maxsize=1)
+def calibration() -> dict:
+    """The fitted confidence model (see :func:`bot.evaluation.calibrate`)."""
+    try:
+        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+        return {k: np.asarray(v, dtype=np.float64) if isinstance(v, list) else v for k, v in data.items()}
+    except (OSError, ValueError):  # no calibration yet: a neutral model leaning on raw cosine
+        return {"mean": np.array([0.8, 0.8, 4, 0.5, 1.5, 0.5]), "std": np.ones(6),
+                "weights": np.array([20.0, 10.0, 0, 0.5, 0.5, 2.0]), "bias": 0.0, "threshold": 0.5}
