@@ -42,6 +42,18 @@ def _stemmer(language: str):
     return Stemmer.Stemmer(_STEMMERS.get(language, "english"))
 
 
+_SPELLING = [("kh", "h"), ("ch", "h"), ("sh", "s"), ("zh", "z"), ("y", "j"), ("w", "v"), ("x", "ks"),
+             ("ph", "f"), ("th", "t")]
+
+
+def spelling_key(token: str) -> str:
+    """Bridge English and Lithuanian spellings of names: Nazarbayev/Nazarbajev,
+    Kazakhstan/Kazachstan, Shymkent/Šymkent (after folding)."""
+    for a, b in _SPELLING:
+        token = token.replace(a, b)
+    return token
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens without stopwords."""
     return [w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS and w != "_"]
@@ -49,7 +61,7 @@ def words(text: str) -> list[str]:
 
 def analyze(text: str, language: str) -> list[str]:
     """Tokens of a passage: folded, stopwords removed, stemmed in ``language``."""
-    return _stemmer(language).stemWords(words(text))
+    return [spelling_key(t) for t in _stemmer(language).stemWords(words(text))]
 
 
 def analyze_query(text: str) -> list[str]:
@@ -58,12 +70,12 @@ def analyze_query(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for lang in _STEMMERS:
         for t in _stemmer(lang).stemWords(ws):
-            seen[t] = None
+            seen[spelling_key(t)] = None
     return list(seen)
 
 
 def _word_stems(word: str) -> set[str]:
-    return {_stemmer(lang).stemWord(word) for lang in _STEMMERS}
+    return {spelling_key(_stemmer(lang).stemWord(word)) for lang in _STEMMERS}
 
 
 class LexicalIndex:

@@ -1,0 +1,53 @@
+"""Start the real bot (``python run_bot.py``) as a subprocess talking to a stand-in Bot API server."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TEST-secret-token-never-logged"
+
+
+class BotProcess:
+    """The bot as a user runs it, configured through the environment."""
+
+    def __init__(self, settings, api_url: str, admin_ids: str = "", extra_env: dict | None = None,
+                 log_path: Path | None = None, args: list[str] | None = None) -> None:
+        self.env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api_url, "BOT_ADMIN_IDS": admin_ids,
+            "BOT_CORPUS_DIR": str(settings.corpus_dir), "BOT_INDEX_DIR": str(settings.index_dir),
+            "BOT_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.log_path = log_path or (Path(settings.data_dir) / f"bot-{time.monotonic_ns()}.log")
+        self.args = args or []
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "BotProcess":
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "run_bot.py", *self.args], cwd=ROOT, env=self.env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

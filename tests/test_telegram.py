@@ -1,0 +1,147 @@
+"""End to end: the real bot process, PTB's real HTTP stack, a stand-in Bot API server on 127.0.0.1."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from html import unescape
+
+import pytest
+
+from bot_process import TOKEN, BotProcess
+from fake_telegram import FakeTelegram
+
+ADMIN = 777
+TIMEOUT = 60
+
+
+def plain(html_text: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+@pytest.fixture(scope="module")
+def tg():
+    with FakeTelegram(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def bot(tg, settings, built_index):
+    with BotProcess(settings, tg.api_url, admin_ids=str(ADMIN)) as proc:
+        tg.wait_for(lambda: tg.calls("getUpdates"), timeout=TIMEOUT)
+        yield proc
+    assert TOKEN not in proc.log(), "the token leaked into the log"
+
+
+def ask(tg, chat_id, text, count=1, **kw):
+    before = len(tg.messages(chat_id))
+    if text.startswith("/"):
+        tg.push_command(chat_id, text, **kw)
+    else:
+        tg.push_message(chat_id, text, **kw)
+    msgs = tg.wait_for_messages(chat_id, before + count, timeout=TIMEOUT)
+    return msgs[before:]
+
+
+def test_commands_are_registered_in_both_languages(tg, bot):
+    tg.wait_for(lambda: len(tg.commands) >= 2, timeout=TIMEOUT)
+    langs = set(tg.commands)
+    assert {"lt"} <= {k for k in langs if k} and len(langs) >= 2
+
+
+@pytest.mark.parametrize("code, expect", [("lt", "Sveiki"), ("en", "Hello")])
+def test_start_greets_in_the_users_language(tg, bot, code, expect):
+    chat = 1000 + len(code)
+    [msg] = ask(tg, chat, "/start", language_code=code)
+    assert expect in msg["text"] and "•" in msg["text"]
+
+
+def test_english_question_gets_a_cited_answer_with_buttons(tg, bot):
+    [msg] = ask(tg, 2001, "How many Lithuanians were deported to Kazakhstan?")
+    assert msg["parse_mode"] == "HTML"
+    assert "<b>More than 90,000 Lithuanians" in msg["text"]
+    assert 'href="https://astanatimes.com"' in msg["text"]
+    buttons = [b for row in msg["reply_markup"]["inline_keyboard"] for b in row]
+    datas = [b["callback_data"] for b in buttons]
+    assert any(d.startswith("more:") for d in datas) and any(d.startswith("vote:") for d in datas)
+    assert all(len(d.encode()) <= 64 for d in datas)
+
+
+def test_lithuanian_question_and_follow_up(tg, bot):
+    [first] = ask(tg, 2002, "Kada Lietuvoje lankėsi Nazarbajevas?", language_code="lt")
+    assert "2001 m. balandžio" in plain(first["text"])
+    [second] = ask(tg, 2002, "Ką jis įteikė?", language_code="lt")
+    assert "archyvinę medžiagą" in plain(second["text"]) and "Šaltiniai" in plain(second["text"])
+
+
+def test_every_button_works(tg, bot):
+    chat = 2003
+    [msg] = ask(tg, chat, "Transport and logistics cooperation")
+    datas = [b["callback_data"] for row in msg["reply_markup"]["inline_keyboard"] for b in row]
+    more = next(d for d in datas if d.startswith("more:"))
+    full = next(d for d in datas if d.startswith("full:"))
+    vote = next(d for d in datas if d.startswith("vote:") and d.endswith(":1"))
+    n = len(tg.messages(chat))
+    tg.push_callback(chat, msg["message_id"], more, user_id=chat)
+    more_msg = tg.wait_for_messages(chat, n + 1, timeout=TIMEOUT)[-1]
+    assert "More passages" in plain(more_msg["text"])
+    tg.push_callback(chat, msg["message_id"], full, user_id=chat)
+    full_msg = tg.wait_for_messages(chat, n + 2, timeout=TIMEOUT)[-1]
+    assert "[1]" in plain(full_msg["text"])
+    tg.push_callback(chat, msg["message_id"], vote, user_id=chat)
+    tg.wait_for(lambda: any("Thanks" in (a.get("text") or "") for a in tg.callback_answers), timeout=TIMEOUT)
+    # a button pressed on a message the bot knows nothing about says it expired
+    tg.push_callback(chat, msg["message_id"], "more:999999", user_id=chat)
+    tg.wait_for(lambda: any("expired" in (a.get("text") or "") for a in tg.callback_answers), timeout=TIMEOUT)
+
+
+def test_special_characters_and_long_questions_are_safe(tg, bot):
+    [msg] = ask(tg, 2004, "<b>Kada</b> & <i>užmegzti</i> diplomatiniai santykiai? <script>alert(1)</script>")
+    assert "<script>" not in msg["text"]
+    [msg] = ask(tg, 2004, "Kazachstanas " * 300)  # ~3,900 characters
+    assert msg["text"]
+    [msg] = ask(tg, 2004, "x" * 4096)
+    assert "too long" in plain(msg["text"]) or "per ilga" in plain(msg["text"])
+    assert tg.rejections == []
+
+
+def test_unknown_commands_and_non_text_messages_get_polite_replies(tg, bot):
+    [msg] = ask(tg, 2005, "/frobnicate now")
+    assert "/frobnicate" in plain(msg["text"])
+    n = len(tg.messages(2005))
+    tg.push_sticker(2005)
+    msg = tg.wait_for_messages(2005, n + 1, timeout=TIMEOUT)[-1]
+    assert "text" in plain(msg["text"]).lower()
+
+
+def test_reindex_is_for_admins_only_and_answering_goes_on_meanwhile(tg, bot):
+    [msg] = ask(tg, 2006, "/reindex", user_id=2006)
+    assert "administrators" in plain(msg["text"])
+    msgs = ask(tg, ADMIN, "/reindex --full", user_id=ADMIN, count=1)
+    assert "background" in plain(msgs[0]["text"])
+    # a question while the rebuild runs is answered
+    [answer] = ask(tg, 2007, "When were diplomatic relations established?")
+    assert "1992" in plain(answer["text"])
+    done = tg.wait_for(lambda: [m for m in tg.messages(ADMIN) if "finished" in plain(m["text"])], timeout=120)
+    assert "passages" in plain(done[0]["text"])
+
+
+def test_stats_for_admins(tg, bot):
+    [msg] = ask(tg, ADMIN, "/stats", user_id=ADMIN)
+    assert "questions:" in plain(msg["text"]) and "p95" in plain(msg["text"])
+
+
+def test_chats_never_mix_under_concurrent_load(tg, bot):
+    questions = [
+        ("How many Lithuanians were deported to Kazakhstan?", "90,000"),
+        ("Kada užmegzti diplomatiniai santykiai?", "1992"),
+        ("How many Lithuanian companies are on the Kazakh market?", "170"),
+        ("Kas vienija kazachus Lietuvoje?", "Nursaulė"),
+    ]
+    chats = list(range(3000, 3040))
+    for i, chat in enumerate(chats):
+        tg.push_message(chat, questions[i % 4][0], user_id=chat)
+    for i, chat in enumerate(chats):
+        [msg] = tg.wait_for_messages(chat, 1, timeout=180)
+        assert questions[i % 4][1] in plain(msg["text"]), (chat, msg["text"][:200])
+    assert tg.rejections == []
