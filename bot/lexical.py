@@ -78,6 +78,39 @@ def _word_stems(word: str) -> set[str]:
     return {spelling_key(_stemmer(lang).stemWord(word)) for lang in _STEMMERS}
 
 
+_LT_MARKS = set("ąčęėįšųūžĄČĘĖĮŠŲŪŽ")
+
+
+class DiacriticRestorer:
+    """Puts Lithuanian diacritics back into a question typed without them ("kiek pilieciu" ->
+    "kiek piliečių"), using the words of the corpus itself, so the embedder sees real words.
+
+    Only words the corpus knows are changed, and only when the question has no diacritics at all.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        counts: dict[str, dict[str, int]] = {}
+        for text in texts:
+            for w in _WORD.findall(text.lower()):
+                if any(c in _LT_MARKS for c in w):
+                    forms = counts.setdefault(fold(w), {})
+                    forms[w] = forms.get(w, 0) + 1
+        self.forms = {k: max(v, key=v.get) for k, v in counts.items()}
+
+    def restore(self, text: str) -> str:
+        if any(c in _LT_MARKS for c in text):
+            return text
+
+        def swap(m: re.Match) -> str:
+            w = m.group(0)
+            form = self.forms.get(w.lower())
+            if form is None:
+                return w
+            return form.capitalize() if w[0].isupper() else form
+
+        return _WORD.sub(swap, text)
+
+
 class LexicalIndex:
     """A BM25 index over passages; ``scores`` gives every passage a score for a question.
 

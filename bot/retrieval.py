@@ -20,6 +20,7 @@ answer is "not in these documents".
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +30,8 @@ import numpy as np
 
 from .embedding import Embedder
 from .index import SearchIndex
-from .lexical import analyze
+from .language import detect
+from .lexical import DiacriticRestorer, analyze
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,11 @@ class RetrievalSettings:
     """Weights and thresholds; calibrated with ``python run_bot.py eval`` on the dev QA set."""
 
     w_dense: float = 1.0
-    w_sentence: float = 0.6
-    w_lexical: float = 0.35
+    w_sentence: float = 1.0
+    w_lexical: float = 0.5
+    lexical_per_language: bool = True
+    #: bonus for passages containing the question's numbers (years, figures)
+    w_numbers: float = 1.0
     #: candidates taken from FAISS per language before fusion (all, for a small corpus)
     candidates: int = 200
     #: minimum confidence to answer; None takes the calibrated threshold
@@ -70,6 +75,11 @@ class Retrieval:
     confidence: float = 0.0
     answered: bool = False
     fused: np.ndarray | None = None
+    #: closeness of the question to the corpus as a whole (centroid of its language)
+    domain: float = 0.0
+
+
+_NUMBER = re.compile(r"\b\d{2,}(?:[.,]\d+)?\b")
 
 
 def _zscores(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -99,10 +109,25 @@ class Retriever:
         # sentence row -> passage row, for the sentence-level scores
         lengths = [len(p.sentences) for p in index.passages]
         self._sentence_owner = np.repeat(np.arange(len(lengths)), lengths)
+        self._sentence_languages = self._languages[self._sentence_owner] if lengths else self._languages
         self._token_cache: dict[int, set[str]] = {}
+        self._number_cache: dict[int, set[str]] = {}
+        self.restorer = DiacriticRestorer([p.text for p in index.passages])
+        self._centroids = {}
+        vecs = np.asarray(index.vectors)
+        for lang in set(self._languages.tolist()) | ({"all"} if len(vecs) else set()):
+            rows = vecs if lang == "all" else vecs[self._languages == lang]
+            c = rows.mean(axis=0)
+            self._centroids[lang] = c / (np.linalg.norm(c) or 1.0)
 
     def embed(self, text: str) -> np.ndarray:
-        """The question's vector (cached, LRU of 1,024 questions)."""
+        """The question's vector (cached, LRU of 1,024 questions).
+
+        Lithuanian typed without diacritics is embedded with them restored: the encoder knows
+        "piliečių" far better than "pilieciu".
+        """
+        if detect(text) == "lt":
+            text = self.restorer.restore(text)
         vec = self._cache.get(text)
         if vec is None:
             vec = self.embedder.encode_query([text])[0]
@@ -132,20 +157,33 @@ class Retriever:
         langs = self._languages[rows]
         dense = np.asarray(self.index.vectors[rows] @ q, dtype=np.float32)
 
-        # Best sentence of each candidate passage.
-        sent_all = self.index.sentence_vectors @ q
-        best_sent = np.full(len(self.index.passages), -1.0, dtype=np.float32)
-        best_sent_row = np.zeros(len(self.index.passages), dtype=np.int64)
-        np.maximum.at(best_sent, self._sentence_owner, sent_all)
+        # Best sentence of each passage, each sentence standardised within its language.
+        sent_all = np.asarray(self.index.sentence_vectors @ q, dtype=np.float32)
+        sent_z = _zscores(sent_all, self._sentence_languages)
+        best_sent = np.full(len(self.index.passages), -1e9, dtype=np.float32)
+        np.maximum.at(best_sent, self._sentence_owner, sent_z)
         sentence = best_sent[rows]
 
         lex_all = self.index.lexical.scores(lexical_query or query)
         lex = lex_all[rows]
-        lex_max = float(lex.max()) if lex.size else 0.0
-        lex_norm = lex / lex_max if lex_max > 0 else lex
+        if s.lexical_per_language:
+            # each language's best lexical match counts fully: a Lithuanian question's words
+            # match Lithuanian passages, and only names and numbers cross over
+            lex_norm = np.zeros_like(lex)
+            for g in np.unique(langs):
+                m = langs == g
+                top = float(lex[m].max()) if m.any() else 0.0
+                lex_norm[m] = lex[m] / top if top > 0 else 0.0
+        else:
+            lex_max = float(lex.max()) if lex.size else 0.0
+            lex_norm = lex / lex_max if lex_max > 0 else lex
 
-        fused = (s.w_dense * _zscores(dense, langs) + s.w_sentence * _zscores(sentence, langs)
-                 + s.w_lexical * lex_norm * 3)
+        fused = s.w_dense * _zscores(dense, langs) + s.w_sentence * sentence + s.w_lexical * lex_norm * 3
+        numbers = set(_NUMBER.findall(lexical_query or query))
+        if numbers and s.w_numbers:
+            # years and figures are the same in every language: strong cross-lingual evidence
+            have = np.array([len(numbers & self._numbers(int(r))) / len(numbers) for r in rows], dtype=np.float32)
+            fused = fused + s.w_numbers * have
         order = np.argsort(-fused)
 
         hits: list[Hit] = []
@@ -160,15 +198,21 @@ class Retriever:
                             sentence_score=float(sents[best]) if sents.size else 0.0))
             if len(hits) >= k:
                 break
-        del best_sent_row
         if hits:
             hits[0].coverage = self.index.lexical.coverage(lexical_query or query, self._tokens(hits[0].row))
         result.hits = hits
-        result.confidence = self._confidence(hits, dense, fused)
+        result.domain = self._domain(q, query)
+        result.confidence = self._confidence(hits, fused, result.domain)
         threshold = calibration()["threshold"] if s.threshold is None else s.threshold
         result.answered = bool(hits) and result.confidence >= threshold
         result.fused = fused
         return result
+
+    def _numbers(self, row: int) -> set[str]:
+        nums = self._number_cache.get(row)
+        if nums is None:
+            nums = self._number_cache[row] = set(_NUMBER.findall(self.index.passages[row].text))
+        return nums
 
     def _tokens(self, row: int) -> set[str]:
         toks = self._token_cache.get(row)
@@ -185,7 +229,15 @@ class Retriever:
                 return True
         return float(self.index.vectors[a] @ self.index.vectors[b]) >= self.settings.duplicate_cosine
 
-    def features(self, hits: list[Hit], fused: np.ndarray) -> np.ndarray:
+    def _domain(self, q: np.ndarray, text: str) -> float:
+        """Cosine of the question with the centroid of the passages in its language."""
+        lang = detect(text) or "en"
+        c = self._centroids.get(lang)
+        if c is None:
+            c = self._centroids.get("all")
+        return float(q @ c) if c is not None else 0.0
+
+    def features(self, hits: list[Hit], fused: np.ndarray, domain: float = 0.0) -> np.ndarray:
         """What the answer/refuse decision looks at, for the top passage.
 
         raw cosine of passage and best sentence (absolute closeness), fused score and its
@@ -195,15 +247,15 @@ class Retriever:
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else float(np.median(fused))
         return np.array([top.dense, top.sentence_score, top.score, top.score - second,
-                         top.score - float(np.median(fused)), top.coverage], dtype=np.float64)
+                         top.score - float(np.median(fused)), top.coverage, domain], dtype=np.float64)
 
-    def _confidence(self, hits: list[Hit], dense: np.ndarray, fused: np.ndarray) -> float:
+    def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float) -> float:
         """A 0..1 confidence that the top passage answers: a logistic model over
         :meth:`features`, fitted on the dev QA set (``python run_bot.py eval --calibrate``)."""
         if not hits:
             return 0.0
         c = calibration()
-        x = (self.features(hits, fused) - c["mean"]) / c["std"]
+        x = (self.features(hits, fused, domain) - c["mean"]) / c["std"]
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
 
@@ -218,5 +270,5 @@ def calibration() -> dict:
         data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
         return {k: np.asarray(v, dtype=np.float64) if isinstance(v, list) else v for k, v in data.items()}
     except (OSError, ValueError):  # no calibration yet: a neutral model leaning on raw cosine
-        return {"mean": np.array([0.8, 0.8, 4, 0.5, 1.5, 0.5]), "std": np.ones(6),
-                "weights": np.array([20.0, 10.0, 0, 0.5, 0.5, 2.0]), "bias": 0.0, "threshold": 0.5}
+        return {"mean": np.array([0.8, 0.8, 4, 0.5, 1.5, 0.5, 0.8]), "std": np.ones(7),
+                "weights": np.array([20.0, 10.0, 0, 0.5, 0.5, 2.0, 10.0]), "bias": 0.0, "threshold": 0.5}
