@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from bot_process import TOKEN, BotProcess
-from fake_telegram import FakeTelegram
+from stand_in_api import StandInBotAPI as FakeTelegram
 
 ADMIN = 777
 TIMEOUT = 60
