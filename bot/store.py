@@ -52,11 +52,17 @@ class Store:
     @classmethod
     def _open_sqlite(cls, path: Path) -> "Store":
         path.parent.mkdir(parents=True, exist_ok=True)
+        store = None
         try:
             store = cls._sqlite(path)
-            store._conn.execute("PRAGMA quick_check").fetchone()
+            # quick_check reports most damage as result rows rather than raising
+            check = store._conn.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise sqlite3.DatabaseError(str(check[0] if check else "quick_check failed").splitlines()[-1])
             return store
         except sqlite3.DatabaseError as exc:
+            if store is not None:
+                store._conn.close()
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             log.warning("store: %s is damaged (%s); moved to %s, starting fresh", path.name, exc, aside.name)
             path.rename(aside)
@@ -104,10 +110,13 @@ class Store:
         if not rows:
             return None
         try:
-            return json.loads(rows[0][0])
+            state = json.loads(rows[0][0])
         except ValueError:
+            state = None
+        if not isinstance(state, dict):  # not JSON, or JSON that is not an object
             log.warning("store: conversation of chat %s is unreadable; starting it fresh", chat_id)
             return None
+        return state
 
     def put_conversation(self, chat_id: int, state: dict) -> None:
         self._exec(

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from telegram import (BotCommand, BotCommandScopeDefault, InlineKeyboardButton, InlineKeyboardMarkup,
                       Update)
 from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, filters)
 
@@ -136,9 +137,25 @@ def _rate_ok(context, user_id: int, per_minute: int) -> bool:
     return True
 
 
+async def with_retries(call, attempts: int = 5, first_delay: float = 0.5):
+    """Run an API call, retrying Telegram's 5xx answers, timeouts and dropped connections with
+    exponential backoff (429s are already handled by PTB's AIORateLimiter)."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except (TimedOut, NetworkError) as exc:
+            if isinstance(exc, BadRequest) or attempt == attempts:
+                raise
+            log.warning("Bot API call failed (%s); retry %d in %.1f s", type(exc).__name__, attempt, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+
+
 async def _send(update: Update, text: str, markup=None) -> None:
-    await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                             disable_web_page_preview=True)
+    chat = update.effective_chat
+    await with_retries(lambda: chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                                 disable_web_page_preview=True))
 
 
 # ---------------------------------------------------------------- the question path
@@ -159,7 +176,10 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         conv = await asyncio.to_thread(_conversation, store, chat_id)
         if not conv.turns and conv.language is None and not text.strip():
             conv.language = _user_language(update)
-        await update.effective_chat.send_action(ChatAction.TYPING)
+        try:
+            await update.effective_chat.send_action(ChatAction.TYPING)
+        except (TimedOut, NetworkError) as exc:  # cosmetic: never lose the answer over it
+            log.info("typing action failed: %s", type(exc).__name__)
         t0 = time.perf_counter()
         answer = await asyncio.to_thread(engine.reply, text, conv)
         latency = time.perf_counter() - t0

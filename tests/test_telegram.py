@@ -145,3 +145,89 @@ def test_chats_never_mix_under_concurrent_load(tg, bot):
         [msg] = tg.wait_for_messages(chat, 1, timeout=180)
         assert questions[i % 4][1] in plain(msg["text"]), (chat, msg["text"][:200])
     assert tg.rejections == []
+
+
+def test_lang_switches_the_reply_language(tg, bot):
+    [msg] = ask(tg, 2008, "/lang lt")
+    assert "lietuviškai" in plain(msg["text"])
+    [msg] = ask(tg, 2008, "How many Lithuanians were deported to Kazakhstan?")
+    assert "Šaltiniai" in plain(msg["text"]) and "(in Lithuanian)" not in plain(msg["text"])
+    [msg] = ask(tg, 2008, "/lang auto")
+    [msg] = ask(tg, 2008, "How many Lithuanians were deported to Kazakhstan?")
+    assert "Sources" in plain(msg["text"])
+
+
+def test_sources_help_and_reset(tg, bot):
+    [msg] = ask(tg, 2009, "/sources")
+    assert msg["text"].count("<a href=") == 5
+    [msg] = ask(tg, 2009, "/help", language_code="lt")
+    assert "/reset" in msg["text"]
+    ask(tg, 2009, "Kada Lietuvoje lankėsi Nazarbajevas?")
+    [msg] = ask(tg, 2009, "/reset")
+    assert "pamiršau" in plain(msg["text"]) or "forgotten" in plain(msg["text"])
+
+
+def test_groups_answer_mentions_replies_and_ask_only(tg, bot):
+    group = -5001
+    tg.push_message(group, "just chatting among ourselves", user_id=11, chat_type="group")
+    [msg] = ask(tg, group, "@kzlt_test_bot When were diplomatic relations established?", user_id=11,
+                chat_type="group", entities=[{"type": "mention", "offset": 0, "length": 14}])
+    assert "1992" in plain(msg["text"])
+    assert len(tg.messages(group)) == 1  # the plain chatter got no reply
+    [msg] = ask(tg, group, "/ask Kiek lietuvių ištremta į Kazachstaną?", user_id=12, chat_type="group")
+    assert "90,000" in plain(msg["text"])
+    bot_msg = tg.messages(group)[-1]
+    [msg] = ask(tg, group, "And how many Lithuanian companies work there?", user_id=12, chat_type="group",
+                reply_to={k: bot_msg[k] for k in ("message_id", "date", "chat", "from", "text")})
+    assert "170" in plain(msg["text"])
+
+
+def test_edited_messages_photos_and_voice_are_handled(tg, bot):
+    n = len(tg.messages(2010))
+    tg.push_edited(2010, "When were diplomatic relations established?")
+    msg = tg.wait_for_messages(2010, n + 1, timeout=TIMEOUT)[-1]
+    assert "1992" in plain(msg["text"])
+    tg.push_photo(2010)
+    tg.push_voice(2010, language_code="lt")
+    msgs = tg.wait_for_messages(2010, n + 3, timeout=TIMEOUT)
+    assert all("text" in plain(m["text"]).lower() or "tekst" in plain(m["text"]).lower() for m in msgs[-2:])
+
+
+def test_the_stand_in_rejects_what_telegram_rejects(tg):
+    import httpx
+
+    url = f"{tg.api_url}/bot{TOKEN}/sendMessage"
+    bad = [
+        {"chat_id": 1, "text": "<b>unclosed", "parse_mode": "HTML"},
+        {"chat_id": 1, "text": "a < b", "parse_mode": "HTML"},
+        {"chat_id": 1, "text": "x" * 4097},
+        {"chat_id": 1, "text": "  "},
+        {"chat_id": 1, "text": "ok", "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "x" * 65}]]}},
+    ]
+    before = len(tg.rejections)
+    for params in bad:
+        r = httpx.post(url, json=params)
+        assert r.status_code == 400
+    assert len(tg.rejections) == before + len(bad)
+    tg.rejections[before:] = []
+
+
+def test_a_restart_in_the_middle_of_a_conversation_loses_nothing(tg, bot, settings):
+    chat = 2011
+    ask(tg, chat, "Kada Lietuvoje lankėsi Nazarbajevas?", language_code="lt")
+    bot.stop()
+    bot.start()
+    [msg] = ask(tg, chat, "Ką jis įteikė?", language_code="lt")
+    assert "archyvinę medžiagą" in plain(msg["text"])
+
+
+def test_api_faults_are_retried_and_the_bot_recovers(tg, bot):
+    tg.inject("sendMessage", "429", times=1, retry_after=1)
+    tg.inject("sendMessage", "500", times=1)
+    tg.inject("getUpdates", "502", times=2)
+    tg.inject("getUpdates", "drop", times=1)
+    [msg] = ask(tg, 2012, "How many Lithuanian companies are on the Kazakh market?")
+    assert "170" in plain(msg["text"])
+    [msg] = ask(tg, 2012, "And how many Kazakh companies are in Lithuania?")
+    assert "Dozens" in plain(msg["text"])
+    assert tg.faults_injected >= 4
