@@ -70,3 +70,23 @@ def private_workspace(tmp_path, settings, built_index) -> Settings:
     (tmp_path / "data").mkdir()
     return replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
                    data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server for the whole session (skipped when the binaries are missing)."""
+    from pg_server import PgServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin "
+                    "or on PATH; install the Debian 'postgresql' package to run the PostgreSQL store tests")
+    pytest.importorskip("psycopg", reason="psycopg 3 (psycopg[binary]) is needed for the PostgreSQL store tests")
+    server = PgServer(bin_dir)
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    yield server
+    server.stop()

@@ -266,7 +266,10 @@ class StandInBotAPI:
         req.send_header("Content-Type", "application/json")
         req.send_header("Content-Length", str(len(data)))
         req.end_headers()
-        req.wfile.write(data)
+        try:
+            req.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (it timed out or is shutting down)
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
         m = re.match(r"^/bot([^/]+)/(\w+)$", req.path.split("?")[0])

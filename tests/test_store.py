@@ -19,7 +19,6 @@ import pytest
 
 from bot.dialogue import Conversation, Turn
 from bot.store import Store
-from pg_server import PgServer, find_bin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("conversations", "answers", "feedback", "questions")
@@ -27,23 +26,6 @@ INJECTION = "'); DROP TABLE conversations; --"
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin "
-                    "or on PATH; install the Debian 'postgresql' package to run the PostgreSQL store tests")
-    pytest.importorskip("psycopg", reason="psycopg 3 (psycopg[binary]) is needed for the PostgreSQL store tests")
-    server = PgServer(bin_dir)
-    try:
-        server.start()
-    except Exception:
-        server.stop()
-        raise
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -273,10 +255,14 @@ def test_state_survives_reopening(target):
 
 
 def _filled_db(path: Path, n: int = 300) -> None:
+    """A real store file with fixed contents (fixed timestamps too), so its page layout is the same
+    on every run."""
     s = Store.open(path)
     for i in range(n):
-        s.put_conversation(i, make_conversation(f"question {i} " + "x" * 100).to_dict())
-        s.save_answer(i, "q" * 100, {"text": "a" * 300})
+        s._exec("INSERT INTO conversations (chat_id, state, updated) VALUES (?, ?, ?)",
+                (i, json.dumps(make_conversation(f"question {i:03d} " + "x" * 100).to_dict()), 1.7e9 + i + 0.5))
+        s._exec("INSERT INTO answers (chat_id, question, answer, created) VALUES (?, ?, ?, ?)",
+                (i, "q" * 100, json.dumps({"text": "a" * 300}), 1.7e9 + i + 0.25))
     s.close()
     assert not Path(str(path) + "-wal").exists()  # checkpointed on close: the file holds everything
 
@@ -345,8 +331,12 @@ def test_damaged_page_found_by_quick_check_starts_fresh(sqlite_path, caplog):
     _filled_db(sqlite_path)
     _corrupt_a_leaf_page(sqlite_path)
     conn = sqlite3.connect(sqlite_path)
-    assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"  # the damage is real
-    conn.close()
+    try:  # the damage is real; with this layout SQLite reports it as a row rather than raising
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    except sqlite3.DatabaseError:
+        pass  # another SQLite version may raise instead; the store must cope either way
+    finally:
+        conn.close()
     with caplog.at_level(logging.WARNING, logger="bot.store"):
         s = Store.open(sqlite_path)
     try:
