@@ -155,14 +155,21 @@ class StandInBotAPI:
                 "from": {"id": uid, "is_bot": False, "first_name": "Test", "language_code": language_code},
                 **fields}
 
-    def push_message(self, chat_id: int, text: str, user_id: int | None = None, language_code: str = "en",
-                     chat_type: str = "private", reply_to: dict | None = None, entities: list | None = None) -> dict:
+    def message_update(self, chat_id: int, text: str, user_id: int | None = None, language_code: str = "en",
+                       chat_type: str = "private", reply_to: dict | None = None,
+                       entities: list | None = None) -> dict:
+        """A message update as Telegram would deliver it (not queued: for webhook tests)."""
         msg = self._message(chat_id, user_id, language_code, chat_type, text=text)
         if entities:
             msg["entities"] = entities
         if reply_to:
             msg["reply_to_message"] = reply_to
-        return self._queue({"message": msg})
+        return {"update_id": next(self._update_ids), "message": msg}
+
+    def push_message(self, chat_id: int, text: str, **kw) -> dict:
+        update = self.message_update(chat_id, text, **kw)
+        del update["update_id"]
+        return self._queue(update)
 
     def push_command(self, chat_id: int, text: str, **kw) -> dict:
         cmd = text.split()[0]
