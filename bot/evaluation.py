@@ -160,5 +160,5 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05) -> dict
     # a small margin below the last accepted answerable question
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
-            "threshold": threshold, "fitted_on": len(y),
+            "threshold": threshold, "fitted_on": len(y), "embedder": engine.embedder.id,
             "features": ["dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain"]}

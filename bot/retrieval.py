@@ -20,6 +20,7 @@ answer is "not in these documents".
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
 from .lexical import DiacriticRestorer, analyze
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,11 @@ class Retriever:
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
         self.restorer = DiacriticRestorer([p.text for p in index.passages])
+        fitted = calibration()
+        self._calibration = fitted if fitted.get("embedder") == embedder.id else None
+        if self._calibration is None:
+            log.warning("no answer/refuse calibration for %s: every question gets its best passages "
+                        "(run: python run_bot.py eval --calibrate)", embedder.id)
         self._centroids = {}
         vecs = np.asarray(index.vectors)
         for lang in set(self._languages.tolist()) | ({"all"} if len(vecs) else set()):
@@ -203,8 +211,7 @@ class Retriever:
         result.hits = hits
         result.domain = self._domain(q, query)
         result.confidence = self._confidence(hits, fused, result.domain)
-        threshold = calibration()["threshold"] if s.threshold is None else s.threshold
-        result.answered = bool(hits) and result.confidence >= threshold
+        result.answered = bool(hits) and result.confidence >= self.threshold
         result.fused = fused
         return result
 
@@ -251,13 +258,25 @@ class Retriever:
 
     def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float) -> float:
         """A 0..1 confidence that the top passage answers: a logistic model over
-        :meth:`features`, fitted on the dev QA set (``python run_bot.py eval --calibrate``)."""
+        :meth:`features`, fitted on the dev QA set (``python run_bot.py eval --calibrate``).
+
+        The model is fitted per embedder; with an embedder it was not fitted for, the
+        confidence is the top passage's raw cosine and nothing is refused.
+        """
         if not hits:
             return 0.0
-        c = calibration()
+        c = self._calibration
+        if c is None:
+            return float(max(0.0, hits[0].dense))
         x = (self.features(hits, fused, domain) - c["mean"]) / c["std"]
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
+
+    @property
+    def threshold(self) -> float:
+        if self.settings.threshold is not None:
+            return self.settings.threshold
+        return self._calibration["threshold"] if self._calibration is not None else 0.0
 
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -268,7 +287,7 @@ def calibration() -> dict:
     """The fitted confidence model (see :func:`bot.evaluation.calibrate`)."""
     try:
         data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-        return {k: np.asarray(v, dtype=np.float64) if isinstance(v, list) else v for k, v in data.items()}
-    except (OSError, ValueError):  # no calibration yet: a neutral model leaning on raw cosine
-        return {"mean": np.array([0.8, 0.8, 4, 0.5, 1.5, 0.5, 0.8]), "std": np.ones(7),
-                "weights": np.array([20.0, 10.0, 0, 0.5, 0.5, 2.0, 10.0]), "bias": 0.0, "threshold": 0.5}
+        numeric = ("mean", "std", "weights")
+        return {k: np.asarray(v, dtype=np.float64) if k in numeric else v for k, v in data.items()}
+    except (OSError, ValueError):
+        return {}

@@ -43,8 +43,7 @@ def test_the_answering_passage_is_in_the_top_three(engine, question, phrase):
 
 
 @pytest.mark.parametrize("question", [
-    pytest.param("What is the capital of France?", marks=pytest.mark.xfail(
-        strict=True, reason="known limit: the corpus talks about capitals (Nur-Sultan, Vilnius)")),
+    "What is the capital of France?",
     "Kaip išsivirti cepelinus?", "How do I reset my iPhone password?", "What is the boiling point of water?",
 ])
 def test_out_of_domain_questions_are_refused(engine, question):
