@@ -197,10 +197,10 @@ class Retriever:
         hits: list[Hit] = []
         for j in order:
             row = int(rows[j])
-            if any(self._duplicate(row, h.row) for h in hits):
-                continue
             sents = self.index.sentence_rows(row) @ q
             best = int(np.argmax(sents)) if sents.size else 0
+            if any(self._duplicate(row, best, h.row) for h in hits):
+                continue
             hits.append(Hit(row=row, score=float(fused[j]), dense=float(dense[j]),
                             lexical=float(lex_norm[j]), sentence=best,
                             sentence_score=float(sents[best]) if sents.size else 0.0))
@@ -228,12 +228,21 @@ class Retriever:
             toks = self._token_cache[row] = set(analyze(p.text, p.language))
         return toks
 
-    def _duplicate(self, a: int, b: int) -> bool:
+    def _duplicate(self, a: int, a_sentence: int, b: int) -> bool:
+        """Is passage ``a`` (answering with sentence ``a_sentence``) a near-duplicate of ``b``?
+
+        Overlapping cuts of one paragraph, a highlight the reader already sees in ``b``, or
+        nearly identical vectors (the same text in two documents) all count.
+        """
         pa, pb = self.index.passages[a], self.index.passages[b]
         if pa.doc_id == pb.doc_id:
             overlap = min(pa.end, pb.end) - max(pa.start, pb.start)
             if overlap > 0.5 * min(pa.end - pa.start, pb.end - pb.start):
                 return True
+            if pa.sentences:
+                s, e = pa.sentences[a_sentence]
+                if pb.start <= pa.start + s and pa.start + e <= pb.end:
+                    return True
         return float(self.index.vectors[a] @ self.index.vectors[b]) >= self.settings.duplicate_cosine
 
     def _domain(self, q: np.ndarray, text: str) -> float:
