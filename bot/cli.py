@@ -158,6 +158,11 @@ def cmd_eval(args, settings: Settings) -> int:
     print(f"QA set: eval/qa_{args.set}.jsonl ({len(qa)} questions), "
           f"eval/dialogues_{args.set}.jsonl ({len(dialogues)} dialogues)")
     print(report(scores, verbose=args.verbose))
+    if args.baselines:
+        from .evaluation import baselines
+
+        print("\nsimpler retrievers on the same index:")
+        print(baselines(engine, qa))
     if args.json:
         Path(args.json).write_text(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=1))
     return 0
@@ -196,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calibrate", action="store_true",
                    help="first refit the answer/refuse model on the dev set (writes bot/calibration.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--baselines", action="store_true", help="also score plain dense, per-language dense and BM25")
     p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")
     p.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")
     p.add_argument("--scale", default="10000,100000,1000000", help="synthetic corpus sizes")

@@ -162,3 +162,36 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05) -> dict
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
             "threshold": threshold, "fitted_on": len(y), "embedder": engine.embedder.id,
             "features": ["dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain"]}
+
+
+def baselines(engine: Engine, qa: list[dict]) -> str:
+    """hit@1 / hit@3 per slice of simpler retrievers on the same index, for comparison:
+    plain dense cosine, dense standardised per language, and BM25 alone."""
+    import numpy as np
+
+    from .retrieval import _zscores
+
+    idx = engine.index
+    vectors = np.asarray(idx.vectors)
+    langs = np.array([p.language for p in idx.passages])
+    methods = {
+        "plain dense": lambda q: vectors @ engine.retriever.embed(q),
+        "dense, z per language": lambda q: _zscores(vectors @ engine.retriever.embed(q), langs),
+        "BM25 alone": lambda q: idx.lexical.scores(q),
+    }
+    lines = []
+    for name, score in methods.items():
+        per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for item in qa:
+            if item.get("expect") is None:
+                continue
+            order = np.argsort(-score(item["question"]))[:3]
+            targets = [_norm(e) for e in ([item["expect"]] if isinstance(item["expect"], str) else item["expect"])]
+            ranks = [i for i, r in enumerate(order, 1) if any(t in _norm(idx.passages[r].text) for t in targets)]
+            for key in (item["slice"], "answerable"):
+                per[key][0] += 1
+                per[key][1] += bool(ranks) and ranks[0] == 1
+                per[key][2] += bool(ranks)
+        cells = " ".join(f"{k}={v[1] / v[0]:.2f}/{v[2] / v[0]:.2f}" for k, v in per.items())
+        lines.append(f"{name:<22} hit@1/hit@3: {cells}")
+    return "\n".join(lines)

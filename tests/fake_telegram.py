@@ -880,6 +880,8 @@ class FakeTelegram:
                  f"{self.get_updates_count}"]
         for call in self._sent[-limit:]:
             status = "ok" if call["ok"] else f"ERROR {call['error']}"
+            if call["fault"]:
+                status += f" [injected fault: {call['fault']}]"
             params = {k: v for k, v in call["params"].items() if k != "content"}
             lines.append(f"  {call['method']} {_short(params)} -> {status}")
         if not self._sent:

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from bot_process import TOKEN, BotProcess
-from stand_in_api import StandInBotAPI
+from fake_telegram import FakeTelegram
 
 # (first question, its answer, follow-up, its answer): the follow-up only works in its own conversation
 TOPICS = [
@@ -49,10 +49,10 @@ def loaded_bot(settings, built_index, tmp_path_factory):
     from dataclasses import replace
 
     s = replace(settings, data_dir=data)
-    with StandInBotAPI(token=TOKEN) as tg:
+    with FakeTelegram(token=TOKEN) as tg:
         env = {"BOT_USER_RATE_PER_MINUTE": "1000"}
         with BotProcess(s, tg.api_url, extra_env=env) as proc:
-            tg.wait_for(lambda: tg.calls("getUpdates"), timeout=60)
+            tg.wait_for_polling(timeout=60)
             yield tg, proc
         assert TOKEN not in proc.log()
         assert "Traceback" not in proc.log()
