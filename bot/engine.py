@@ -58,6 +58,7 @@ class Engine:
     @classmethod
     def load(cls, settings: Settings) -> "Engine":
         """Load the embedder and the index named by ``settings`` (raises IndexProblem)."""
+        language_mod.warm(background=True)
         embedder = load_embedder(settings.embedder)
         index = load_index(settings.index_dir, embedder.id)
         engine = cls(index, embedder)

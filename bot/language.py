@@ -7,28 +7,42 @@ diacritics ("kiek pilieciu") is still detected as Lithuanian.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 #: languages the bot answers in
 SUPPORTED = ("lt", "en")
 
-_CANDIDATES = (
-    "ENGLISH", "LITHUANIAN", "RUSSIAN", "KAZAKH", "LATVIAN", "POLISH", "GERMAN", "FRENCH",
-    "SPANISH", "UKRAINIAN", "ESTONIAN", "ITALIAN",
-)
+#: the bot's two languages and the ones people around them most often write in; each extra
+#: language costs start-up time (lingua loads its models), so the list stays short
+#: Cyrillic needs no model: Kazakh has letters Russian lacks.
+_CANDIDATES = ("ENGLISH", "LITHUANIAN", "LATVIAN", "POLISH", "GERMAN")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 
 
-@lru_cache(maxsize=1)
+_lock = threading.Lock()
+_built = []
+
+
 def _detector():
-    from lingua import Language, LanguageDetectorBuilder
+    """The detector, built once per process (callers wait for a build already under way)."""
+    if not _built:
+        with _lock:
+            if not _built:
+                from lingua import Language, LanguageDetectorBuilder
 
-    langs = [getattr(Language, name) for name in _CANDIDATES]
-    return LanguageDetectorBuilder.from_languages(*langs).with_preloaded_language_models().build()
+                langs = [getattr(Language, name) for name in _CANDIDATES]
+                _built.append(LanguageDetectorBuilder.from_languages(*langs).with_preloaded_language_models().build())
+    return _built[0]
 
 
-def warm() -> None:
-    """Load the detector's models now rather than on the first question."""
-    _detector()
+def warm(background: bool = False) -> None:
+    """Load the detector's models now rather than on the first question (optionally in a
+    thread, overlapping with loading the index and the embedder)."""
+    if background:
+        threading.Thread(target=_detector, name="lingua-warm", daemon=True).start()
+    else:
+        _detector()
 
 
 def detect(text: str, default: str | None = None) -> str | None:
@@ -40,15 +54,15 @@ def detect(text: str, default: str | None = None) -> str | None:
     letters = re.sub(r"[^\w]|\d|_", "", text)
     if len(letters) < 2:
         return default
+    cyrillic = len(_CYRILLIC.findall(letters))
+    if cyrillic > len(letters) / 2:
+        return "kk" if _KAZAKH_LETTERS.search(text) else "ru"
     values = _detector().compute_language_confidence_values(text)
     if not values:
         return default
     best = values[0]
     code = best.language.iso_code_639_1.name.lower()
     if code in SUPPORTED:
-        return code
-    # A script the bot does not read (Cyrillic, ...) is a clear answer.
-    if re.search(r"[\u0400-\u04ff]", text):
         return code
     supported = {v.language.iso_code_639_1.name.lower(): v.value for v in values}
     lt, en = supported.get("lt", 0.0), supported.get("en", 0.0)

@@ -176,10 +176,8 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         conv = await asyncio.to_thread(_conversation, store, chat_id)
         if not conv.turns and conv.language is None and not text.strip():
             conv.language = _user_language(update)
-        try:
-            await update.effective_chat.send_action(ChatAction.TYPING)
-        except (TimedOut, NetworkError) as exc:  # cosmetic: never lose the answer over it
-            log.info("typing action failed: %s", type(exc).__name__)
+        # "typing…" goes out alongside the work, not before it: it must not add latency
+        typing = asyncio.create_task(_typing(update))
         t0 = time.perf_counter()
         answer = await asyncio.to_thread(engine.reply, text, conv)
         latency = time.perf_counter() - t0
@@ -187,6 +185,14 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         if answer.kind in ("answer", "not_found", "more", "more_none"):
             await asyncio.to_thread(store.log_question, chat_id, answer.language, answer.answered, latency)
         await _send_answer(update, store, answer)
+        await typing
+
+
+async def _typing(update: Update) -> None:
+    try:
+        await update.effective_chat.send_action(ChatAction.TYPING)
+    except (TimedOut, NetworkError) as exc:  # cosmetic: never lose the answer over it
+        log.info("typing action failed: %s", type(exc).__name__)
 
 
 async def _send_answer(update: Update, store: Store, answer: Answer) -> None:
