@@ -123,7 +123,7 @@ def _disagree(passages: list[AnswerPassage]) -> bool:
     different figures: the reader should see both sources, not a merged number."""
     seen: dict[str, tuple[str, frozenset]] = {}
     for p in passages:
-        years = set(_YEAR.findall(p.highlight)) and {m.group(0) for m in _YEAR.finditer(p.highlight)}
+        years = {m.group(0) for m in _YEAR.finditer(p.highlight)}
         nums = frozenset(n.strip() for n in _NUMBER.findall(_YEAR.sub("", p.highlight)) if len(n.strip()) > 1)
         for y in years:
             if y in seen and seen[y][0] != p.doc_id and nums and seen[y][1] and not (nums & seen[y][1]):

@@ -126,8 +126,10 @@ class Engine:
     def more(self, conversation: Conversation, text: str = "more") -> Answer:
         """The next-best passages for the previous question."""
         last = conversation.last
-        lang = conversation.language or (last.language if last else None) or \
-            (language_mod.detect(text) if language_mod.detect(text) in language_mod.SUPPORTED else "en")
+        lang = conversation.language or (last.language if last else None)
+        if lang is None:
+            detected = language_mod.detect(text)
+            lang = detected if detected in language_mod.SUPPORTED else "en"
         if last is None:
             ans = self._notice(text, lang, "more_nothing_asked")
             ans.command = "more"

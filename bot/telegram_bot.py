@@ -37,6 +37,8 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 TELEGRAM_LIMIT = 4096
+#: seconds of work before the chat shows "typing…"
+TYPING_AFTER = 0.25
 COMMANDS = {
     "en": [("help", "How to use the bot"), ("more", "More passages for the last question"),
            ("reset", "Forget the conversation"), ("sources", "The documents I answer from"),
@@ -176,19 +178,21 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         conv = await asyncio.to_thread(_conversation, store, chat_id)
         if not conv.turns and conv.language is None and not text.strip():
             conv.language = _user_language(update)
-        # "typing…" goes out alongside the work, not before it: it must not add latency
-        typing = asyncio.create_task(_typing(update))
+        # "typing…" only when the answer is not there at once: it must not add latency, and each
+        # chat action counts against Telegram's per-bot rate limit like a message does
+        typing = asyncio.create_task(_typing(update, delay=TYPING_AFTER))
         t0 = time.perf_counter()
         answer = await asyncio.to_thread(engine.reply, text, conv)
         latency = time.perf_counter() - t0
         await asyncio.to_thread(store.put_conversation, chat_id, conv.to_dict())
         if answer.kind in ("answer", "not_found", "more", "more_none"):
             await asyncio.to_thread(store.log_question, chat_id, answer.language, answer.answered, latency)
+        typing.cancel()
         await _send_answer(update, store, answer)
-        await typing
 
 
-async def _typing(update: Update) -> None:
+async def _typing(update: Update, delay: float) -> None:
+    await asyncio.sleep(delay)
     try:
         await update.effective_chat.send_action(ChatAction.TYPING)
     except (TimedOut, NetworkError) as exc:  # cosmetic: never lose the answer over it
