@@ -27,6 +27,8 @@ MAX_QUESTION_CHARS = 1000
 #: a message longer than this is refused outright (Telegram allows 4096)
 MAX_MESSAGE_CHARS = 4096
 PAGE = 3
+#: fused-score distance from the best passage within which further passages are shown
+SHOW_MARGIN = 1.75
 
 
 @dataclass
@@ -161,7 +163,10 @@ class Engine:
         result = retriever.search(query, k=PAGE + 2, vector=vec)
         t2 = time.perf_counter()
         if result.answered:
-            answer = compose(retriever.index, result.hits, question, lang, query=query,
+            # show the runners-up only when they are nearly as good as the best passage
+            top = result.hits[0].score
+            shown = [h for h in result.hits if h.score >= top - SHOW_MARGIN]
+            answer = compose(retriever.index, shown, question, lang, query=query,
                              confidence=result.confidence)
         else:
             answer = Answer(question=question, language=lang, answered=False, kind="not_found",

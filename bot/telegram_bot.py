@@ -180,19 +180,27 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
             conv.language = _user_language(update)
         # "typing…" only when the answer is not there at once: it must not add latency, and each
         # chat action counts against Telegram's per-bot rate limit like a message does
-        typing = asyncio.create_task(_typing(update, delay=TYPING_AFTER))
+        answered = asyncio.Event()
+        typing = asyncio.create_task(_typing(update, TYPING_AFTER, answered))
         t0 = time.perf_counter()
         answer = await asyncio.to_thread(engine.reply, text, conv)
         latency = time.perf_counter() - t0
         await asyncio.to_thread(store.put_conversation, chat_id, conv.to_dict())
         if answer.kind in ("answer", "not_found", "more", "more_none"):
             await asyncio.to_thread(store.log_question, chat_id, answer.language, answer.answered, latency)
-        typing.cancel()
+        answered.set()
         await _send_answer(update, store, answer)
+        await typing
 
 
-async def _typing(update: Update, delay: float) -> None:
-    await asyncio.sleep(delay)
+async def _typing(update: Update, delay: float, answered: asyncio.Event) -> None:
+    """Show "typing…" if no answer is ready after ``delay`` seconds (a request once started
+    is never cut off half-way: that would reach Telegram as an empty call)."""
+    try:
+        await asyncio.wait_for(answered.wait(), timeout=delay)
+        return
+    except asyncio.TimeoutError:
+        pass
     try:
         await update.effective_chat.send_action(ChatAction.TYPING)
     except (TimedOut, NetworkError) as exc:  # cosmetic: never lose the answer over it
