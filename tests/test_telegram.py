@@ -215,3 +215,26 @@ def test_api_faults_are_retried_and_the_bot_recovers(tg, bot):
     [msg] = ask(tg, 2012, "And how many Kazakh companies are in Lithuania?")
     assert "Dozens" in plain(msg["text"])
     assert tg.fault_count >= 5
+
+
+def test_commands_with_odd_arguments(tg, bot):
+    [msg] = ask(tg, 2013, "/ask")
+    assert "/ask" in plain(msg["text"])
+    [msg] = ask(tg, 2013, "/lang <b>&amp;</b> ???")
+    assert "lietuviškai" in plain(msg["text"]) or "English" in plain(msg["text"])
+    [msg] = ask(tg, 2013, "/stats please", user_id=2013)
+    assert "administrators" in plain(msg["text"]) or "administratoriai" in plain(msg["text"])
+    assert tg.rejections == []
+
+
+def test_a_private_bot_answers_only_its_chats(settings, built_index, tmp_path):
+    from dataclasses import replace
+
+    with FakeTelegram(token=TOKEN) as server:
+        with BotProcess(replace(settings, data_dir=tmp_path), server.api_url,
+                        extra_env={"BOT_ALLOWED_CHAT_IDS": "4001"}):
+            server.wait_for_polling(timeout=TIMEOUT)
+            [member] = ask(server, 4001, "When were diplomatic relations established?")
+            assert "Sources" in plain(member["text"])
+            [outsider] = ask(server, 4002, "When were diplomatic relations established?")
+            assert "private" in plain(outsider["text"]) and "Sources" not in plain(outsider["text"])
