@@ -216,3 +216,32 @@ def test_ask_prints_passages_and_citations(settings, built_index):
     assert "**" in r.stdout and "Šaltiniai:" in r.stdout and "astanatimes.com" in r.stdout
     r = run_cli(["ask", "  "], settings)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "question" in r.stderr
+
+
+def test_bm25_finds_words_typed_without_diacritics(built_index):
+    scores = built_index.lexical.scores("pilieciu skaicius")
+    best = built_index.passages[int(scores.argmax())]
+    assert scores.max() > 0 and "piliečių skaičius" in best.text
+
+
+def test_the_token_filter_scrubs_the_token_from_any_log_record(caplog):
+    import logging
+
+    from bot.telegram_bot import TokenFilter
+
+    token = "999:SECRET-token"
+    handler = logging.StreamHandler()
+    handler.addFilter(TokenFilter(token))
+    log = logging.getLogger("token-test")
+    log.addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="token-test"):
+            caplog.handler.addFilter(TokenFilter(token))
+            log.info("POST https://api.telegram.org/bot%s/getMe failed", token)
+            try:
+                raise RuntimeError(f"connect to /bot{token}/sendMessage refused")
+            except RuntimeError:
+                log.exception("send failed")
+        assert token not in caplog.text and "<token>" in caplog.text
+    finally:
+        log.removeHandler(handler)
