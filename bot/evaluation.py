@@ -64,8 +64,8 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
     """Score every item; returns per-slice scores plus "answerable" and "all" totals."""
     scores: dict[str, SliceScore] = defaultdict(SliceScore)
 
-    def record(slice_name: str, item_id: str, rank: int | None, answered: bool, ood: bool) -> None:
-        for name in (slice_name, "ood-all" if ood else "answerable"):
+    def record(names: tuple[str, ...], item_id: str, rank: int | None, answered: bool, ood: bool) -> None:
+        for name in names:
             sc = scores[name]
             sc.n += 1
             sc.refused += not answered
@@ -82,33 +82,22 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
         ood = item.get("expect") is None
         if ood:
             result = engine.retriever.search(item["question"], k=3)
-            record(item["slice"], item["id"], None, result.answered, True)
+            record((item["slice"], "ood-all"), item["id"], None, result.answered, True)
         else:
             rank, answered = _rank(engine, item["question"], item["expect"])
-            record(item["slice"], item["id"], rank, answered, False)
+            record((item["slice"], "answerable"), item["id"], rank, answered, False)
 
     for dlg in dialogues:
         conv = Conversation()
         for turn in dlg["turns"][:-1]:
             engine.reply(turn, conv)
         query, _ = conv.resolve(dlg["turns"][-1])
-        rank, answered = _rank(engine, query, dlg["expect"])
         name = f"dlg-{dlg['slice']}"
-        sc = scores[name]
-        sc.n += 1
-        sc.refused += not answered
-        sc.hit1 += rank == 1
-        sc.hit3 += rank is not None and rank <= 3
-        sc.rr += 1.0 / rank if rank else 0.0
-        if rank is None or rank > 3:
-            sc.failures.append(dlg["id"])
+        rank, answered = _rank(engine, query, dlg["expect"])
+        record((name,), dlg["id"], rank, answered, False)
         # the same last question asked alone, for comparison
-        alone, _ = _rank(engine, dlg["turns"][-1], dlg["expect"])
-        base = scores[f"{name}-alone"]
-        base.n += 1
-        base.hit1 += alone == 1
-        base.hit3 += alone is not None and alone <= 3
-        base.rr += 1.0 / alone if alone else 0.0
+        rank, answered = _rank(engine, dlg["turns"][-1], dlg["expect"])
+        record((f"{name}-alone",), dlg["id"], rank, answered, False)
     return dict(scores)
 
 

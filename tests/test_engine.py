@@ -245,3 +245,22 @@ def test_the_token_filter_scrubs_the_token_from_any_log_record(caplog):
         assert token not in caplog.text and "<token>" in caplog.text
     finally:
         log.removeHandler(handler)
+
+
+def test_eval_scores_slices_refusals_and_dialogues(engine):
+    from bot.evaluation import evaluate, report
+
+    qa = [
+        {"id": "a", "slice": "lt-en", "question": "Kiek lietuvių ištremta į Kazachstaną?", "expect": "More than 90,000"},
+        {"id": "b", "slice": "en-en", "question": "How many Lithuanian companies are in Kazakhstan?",
+         "expect": ["about 170 Lithuanian companies", "no such phrase"]},
+        {"id": "c", "slice": "ood", "question": "How do I reset my iPhone password?", "expect": None},
+    ]
+    dialogues = [{"id": "d", "slice": "followup", "turns": ["Kada Lietuvoje lankėsi Nazarbajevas?", "Ką jis įteikė?"],
+                  "expect": "archyvinę medžiagą"}]
+    scores = evaluate(engine, qa, dialogues)
+    assert scores["answerable"].n == 2 and scores["answerable"].hit3 == 2
+    assert scores["ood-all"].refused == 1
+    assert scores["dlg-followup"].hit3 == 1 and scores["dlg-followup-alone"].n == 1
+    text = report(scores)
+    assert "lt-en" in text and "ood" in text and "dlg-followup" in text
