@@ -85,7 +85,8 @@ class SentenceTransformerEmbedder:
 
         self.name = name_or_path
         self._model = SentenceTransformer(name_or_path, device=device)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.id = f"st/{os.path.basename(os.path.normpath(name_or_path))}/{self.dim}"
         has_prompts = bool(getattr(self._model, "prompts", None))
         self._e5_prefixes = "e5" in name_or_path.lower() and not has_prompts
