@@ -173,40 +173,34 @@ def memory_and_cold_start(settings, qs):
 
 
 def end_to_end(settings, qs):
-    from bot_process import TOKEN, BotProcess
-    from fake_telegram import FakeTelegram
+    from bot_process import bot_with_stand_in
 
     results = {}
     data = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
-    from dataclasses import replace
+    with bot_with_stand_in(settings, data, BOT_USER_RATE_PER_MINUTE="100000") as (tg, _):
+        chat_base = 100_000
+        for chats in (1, 10, 50):
+            latencies = []
+            t_start = time.perf_counter()
+            rounds = max(1, 60 // chats)
+            for r in range(rounds):
+                ids = [chat_base + i for i in range(chats)]
 
-    s = replace(settings, data_dir=data)
-    with FakeTelegram(token=TOKEN) as tg:
-        with BotProcess(s, tg.api_url, extra_env={"BOT_USER_RATE_PER_MINUTE": "100000"}) as proc:
-            tg.wait_for_polling(timeout=120)
-            chat_base = 100_000
-            for chats in (1, 10, 50):
-                latencies = []
-                t_start = time.perf_counter()
-                rounds = max(1, 60 // chats)
-                for r in range(rounds):
-                    ids = [chat_base + i for i in range(chats)]
+                def one(i_c):
+                    i, c = i_c
+                    t0 = time.perf_counter()
+                    tg.push_message(c, qs[(r * chats + i) % len(qs)], user_id=c)
+                    tg.wait_for_messages(c, 1, timeout=300)
+                    return time.perf_counter() - t0
 
-                    def one(i_c):
-                        i, c = i_c
-                        t0 = time.perf_counter()
-                        tg.push_message(c, qs[(r * chats + i) % len(qs)], user_id=c)
-                        tg.wait_for_messages(c, 1, timeout=300)
-                        return time.perf_counter() - t0
-
-                    with ThreadPoolExecutor(max_workers=chats) as pool:
-                        latencies += list(pool.map(one, enumerate(ids)))
-                    chat_base += chats
-                elapsed = time.perf_counter() - t_start
-                results[chats] = {"p50": pct(latencies, 50), "p95": pct(latencies, 95),
-                                  "per_s": len(latencies) / elapsed, "n": len(latencies)}
-            assert not tg.rejections, tg.rejections[:2]
-        shutil.rmtree(data, ignore_errors=True)
+                with ThreadPoolExecutor(max_workers=chats) as pool:
+                    latencies += list(pool.map(one, enumerate(ids)))
+                chat_base += chats
+            elapsed = time.perf_counter() - t_start
+            results[chats] = {"p50": pct(latencies, 50), "p95": pct(latencies, 95),
+                              "per_s": len(latencies) / elapsed, "n": len(latencies)}
+        assert not tg.rejections, tg.rejections[:2]
+    shutil.rmtree(data, ignore_errors=True)
     lines = ["| chats at once | answers | p50 ms | p95 ms | answers/s |", "|---|---|---|---|---|"]
     lines += [f"| {c} | {v['n']} | {v['p50']:.0f} | {v['p95']:.0f} | {v['per_s']:.1f} |" for c, v in results.items()]
     ratio = results[10]["p95"] / results[1]["p50"]
@@ -223,29 +217,24 @@ def end_to_end(settings, qs):
 def soak(settings, qs, total: int = 2000, step: int = 200):
     """The bot's RSS while it answers ``total`` questions from ever new chats (memory must level off)."""
     import psutil
-    from dataclasses import replace
 
-    from bot_process import TOKEN, BotProcess
-    from fake_telegram import FakeTelegram
+    from bot_process import bot_with_stand_in
 
     data = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     samples = []
-    with FakeTelegram(token=TOKEN) as tg:
-        with BotProcess(replace(settings, data_dir=data), tg.api_url,
-                        extra_env={"BOT_USER_RATE_PER_MINUTE": "100000"}) as proc:
-            tg.wait_for_polling(timeout=120)
-            p = psutil.Process(proc.proc.pid)
-            samples.append((0, p.memory_info().rss / 2**20))
-            chat = 500_000
-            for done in range(step, total + 1, step):
-                ids = list(range(chat, chat + step))
-                for i, c in enumerate(ids):
-                    tg.push_message(c, qs[(done + i) % len(qs)], user_id=c)
-                for c in ids:
-                    tg.wait_for_messages(c, 1, timeout=300)
-                chat += step
-                samples.append((done, p.memory_info().rss / 2**20))
-            lost = sum(1 for c in range(500_000, chat) if not tg.messages(c))
+    with bot_with_stand_in(settings, data, BOT_USER_RATE_PER_MINUTE="100000") as (tg, proc):
+        p = psutil.Process(proc.proc.pid)
+        samples.append((0, p.memory_info().rss / 2**20))
+        chat = 500_000
+        for done in range(step, total + 1, step):
+            ids = list(range(chat, chat + step))
+            for i, c in enumerate(ids):
+                tg.push_message(c, qs[(done + i) % len(qs)], user_id=c)
+            for c in ids:
+                tg.wait_for_messages(c, 1, timeout=300)
+            chat += step
+            samples.append((done, p.memory_info().rss / 2**20))
+        lost = sum(1 for c in range(500_000, chat) if not tg.messages(c))
     shutil.rmtree(data, ignore_errors=True)
     md = ("| questions answered | bot RSS MB |\n|---|---|\n" + "\n".join(f"| {n} | {m:.0f} |" for n, m in samples)
           + f"\n\n{total} questions from {total} chats, {lost} lost.")

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,3 +52,16 @@ class BotProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextmanager
+def bot_with_stand_in(settings, data_dir: Path, **env: str):
+    """The real bot, polling a fresh stand-in Bot API server; yields (server, bot process)."""
+    from dataclasses import replace
+
+    from fake_telegram import FakeTelegram
+
+    with FakeTelegram(token=TOKEN) as tg:
+        with BotProcess(replace(settings, data_dir=data_dir), tg.api_url, extra_env=env) as proc:
+            tg.wait_for_polling(timeout=120)
+            yield tg, proc

@@ -10,8 +10,7 @@ from html import unescape
 import psutil
 import pytest
 
-from bot_process import TOKEN, BotProcess
-from fake_telegram import FakeTelegram
+from bot_process import TOKEN, bot_with_stand_in
 
 # (first question, its answer, follow-up, its answer): the follow-up only works in its own conversation
 TOPICS = [
@@ -45,17 +44,11 @@ def run_people(tg, people: int, rounds: int, first_chat: int):
 
 @pytest.fixture(scope="module")
 def loaded_bot(settings, built_index, tmp_path_factory):
-    data = tmp_path_factory.mktemp("load-data")
-    from dataclasses import replace
-
-    s = replace(settings, data_dir=data)
-    with FakeTelegram(token=TOKEN) as tg:
-        env = {"BOT_USER_RATE_PER_MINUTE": "1000"}
-        with BotProcess(s, tg.api_url, extra_env=env) as proc:
-            tg.wait_for_polling(timeout=60)
-            yield tg, proc
-        assert TOKEN not in proc.log()
-        assert "Traceback" not in proc.log()
+    with bot_with_stand_in(settings, tmp_path_factory.mktemp("load-data"), BOT_USER_RATE_PER_MINUTE="1000") as running:
+        yield running
+    proc = running[1]
+    assert TOKEN not in proc.log()
+    assert "Traceback" not in proc.log()
 
 
 def test_200_people_asking_5_questions_each_get_their_own_answers(loaded_bot):
