@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 
 #: languages the bot answers in
 SUPPORTED = ("lt", "en")
@@ -45,6 +46,7 @@ def warm(background: bool = False) -> None:
         _detector()
 
 
+@lru_cache(maxsize=4096)
 def detect(text: str, default: str | None = None) -> str | None:
     """Return an ISO 639-1 code ("lt", "en", "ru", ...) or ``default`` when the text has no words.
 
