@@ -150,11 +150,13 @@ def builds(settings):
 
 
 def memory_and_cold_start(settings, qs):
-    code = ("import resource,sys,time\nt0=time.perf_counter()\nfrom bot.config import Settings\n"
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts from the parent's size at fork
+    code = ("import sys,time\nt0=time.perf_counter()\nfrom bot.config import Settings\n"
             "from bot.engine import Engine\ne=Engine.load(Settings.from_env())\n"
             "e.ask(sys.argv[1])\nt1=time.perf_counter()\n"
             "[e.ask(q) for q in sys.stdin.read().splitlines()]\n"
-            "print(t1-t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)")
+            "hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+            "print(t1-t0, int(hwm)/1024)")
     r = subprocess.run([sys.executable, "-c", code, qs[0]], cwd=ROOT, env=env_for(settings), input="\n".join(qs),
                        capture_output=True, text=True, check=True)
     first, rss = map(float, r.stdout.split())

@@ -199,7 +199,7 @@ def load_index(index_dir: Path, embedder_id: str | None = None) -> SearchIndex:
                     for line in (build / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
         documents = json.loads((build / "documents.json").read_text(encoding="utf-8"))
         vectors = np.load(build / "vectors.npy", mmap_mode="r")
-        sentence_vectors = np.load(build / "sentences.npy")
+        sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r")
         fidx = faiss.read_index(str(build / "faiss.index"))
         lexical = LexicalIndex.load(build / "bm25", len(passages))
     except IndexProblem:

@@ -109,10 +109,6 @@ class Retriever:
         self.settings = settings
         self._languages = np.array([p.language for p in index.passages])
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        # sentence row -> passage row, for the sentence-level scores
-        lengths = [len(p.sentences) for p in index.passages]
-        self._sentence_owner = np.repeat(np.arange(len(lengths)), lengths)
-        self._sentence_languages = self._languages[self._sentence_owner] if lengths else self._languages
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
         self.restorer = DiacriticRestorer([p.text for p in index.passages])
@@ -166,11 +162,17 @@ class Retriever:
         dense = np.asarray(self.index.vectors[rows] @ q, dtype=np.float32)
 
         # Best sentence of each passage, each sentence standardised within its language.
-        sent_all = np.asarray(self.index.sentence_vectors @ q, dtype=np.float32)
-        sent_z = _zscores(sent_all, self._sentence_languages)
-        best_sent = np.full(len(self.index.passages), -1e9, dtype=np.float32)
-        np.maximum.at(best_sent, self._sentence_owner, sent_z)
-        sentence = best_sent[rows]
+        # Only the candidates' sentences are scored, so a large index costs what FAISS returns,
+        # not a pass over every sentence (for a small corpus the candidates are everything).
+        starts = self.index.sentence_offsets[rows]
+        counts = np.array([len(self.index.passages[r].sentences) for r in rows], dtype=np.int64)
+        sent_rows = np.concatenate([np.arange(a, a + c) for a, c in zip(starts, counts)]) if counts.sum() \
+            else np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(len(rows)), counts)
+        sent_scores = np.asarray(self.index.sentence_vectors[sent_rows] @ q, dtype=np.float32)
+        sent_z = _zscores(sent_scores, langs[owner])
+        sentence = np.full(len(rows), -1e9, dtype=np.float32)
+        np.maximum.at(sentence, owner, sent_z)
 
         lex_all = self.index.lexical.scores(lexical_query or query)
         lex = lex_all[rows]
