@@ -22,7 +22,6 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -270,7 +269,6 @@ def synthetic_vectors(real: np.ndarray, n: int, rng: np.random.Generator, chunk:
 
 def scale(settings, sizes, qs):
     import faiss
-    import psutil
 
     from bot.embedding import load_embedder
     from bot.index import choose_faiss_type, ivf_params, load_index, make_faiss
@@ -280,7 +278,6 @@ def scale(settings, sizes, qs):
     real = np.vstack([np.asarray(idx.vectors), idx.sentence_vectors]).astype(np.float32)
     rng = np.random.default_rng(42)
     queries = np.vstack([emb.encode_query(qs[:60]), synthetic_vectors(real, 40, rng)])
-    proc = psutil.Process()
     rows, results = [], {}
     for n in sizes:
         vecs = synthetic_vectors(real, n, rng)
@@ -291,18 +288,15 @@ def scale(settings, sizes, qs):
         _, truth = exact.search(queries, 10)
         kinds = ["flat", "ivf"] if n >= 100_000 else ["flat", "ivf", "hnsw"]
         for kind in kinds:
-            rss0 = proc.memory_info().rss
             t0 = time.perf_counter()
             index = exact if kind == "flat" else make_faiss(vecs, kind)
             build = t_exact_build if kind == "flat" else time.perf_counter() - t0
             mem = len(faiss.serialize_index(index)) / 2**20
             lat = []
-            found = 0
             for q in queries:
                 t0 = time.perf_counter()
                 _, ids = index.search(q[None, :], 10)
                 lat.append(time.perf_counter() - t0)
-                found += 0
             _, ids_all = index.search(queries, 10)
             recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids_all, truth)]))
             extra = f" nlist={ivf_params(n)[0]}, nprobe={ivf_params(n)[1]}" if kind == "ivf" else ""
@@ -310,7 +304,6 @@ def scale(settings, sizes, qs):
             rows.append(f"| {n:,} | {kind}{extra}{picked} | {build:.1f} | {mem:.0f} | {pct(lat, 50):.2f} | "
                         f"{pct(lat, 95):.2f} | {recall:.3f} |")
             results[(n, kind)] = {"build_s": build, "mem_mb": mem, "p50": pct(lat, 50), "recall": recall}
-            del rss0
             if kind != "flat":
                 del index
         del vecs, exact

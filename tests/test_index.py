@@ -1,7 +1,6 @@
 """The index on disk: manifest, incremental and atomic rebuilds, damage and mismatch checks."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

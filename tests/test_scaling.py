@@ -7,7 +7,6 @@ from dataclasses import replace
 from html import unescape
 
 import httpx
-import pytest
 
 from bot_process import TOKEN, BotProcess
 from pg_server import free_port

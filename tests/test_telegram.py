@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from html import unescape
 
 import pytest
