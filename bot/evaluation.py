@@ -115,7 +115,11 @@ def report(scores: dict[str, SliceScore], verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05) -> dict:
+CALIBRATION_FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain")
+
+
+def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05,
+              features: tuple[str, ...] = CALIBRATION_FEATURES) -> dict:
     """Fit the answer/refuse model on ``qa`` (answerable = 1, out-of-domain = 0).
 
     A logistic regression over :meth:`Retriever.features` (standardised, L2-regularised,
@@ -129,7 +133,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05) -> dict
         result = engine.retriever.search(item["question"], k=5)
         if not result.hits:
             continue
-        X.append(engine.retriever.features(result.hits, result.fused, result.domain))
+        X.append(engine.retriever.features(result.hits, result.fused, result.domain, features))
         y.append(0.0 if item.get("expect") is None else 1.0)
     X, y = np.array(X), np.array(y)
     mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9
@@ -150,7 +154,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05) -> dict
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
             "threshold": threshold, "fitted_on": len(y), "embedder": engine.embedder.id,
-            "features": ["dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain"]}
+            "features": list(features)}
 
 
 def baselines(engine: Engine, qa: list[dict]) -> str:

@@ -54,6 +54,38 @@ def spelling_key(token: str) -> str:
     return token
 
 
+def cognate_key(word: str, length: int = 5) -> str | None:
+    """A language-neutral key for a (folded) word: spelling key, c/q as k, doubled letters
+    single, first ``length`` letters. Names and international words then meet across the two
+    languages whatever their endings: Vasiulis/Vasiulio, consultations/konsultacijose,
+    Klaipeda/Klaipėdos, technologies/technologijos. Words under four letters have none."""
+    word = spelling_key(word).replace("c", "k").replace("q", "k")
+    word = re.sub(r"(.)\1", r"\1", word)
+    return word[:length] if len(word) >= 4 else None
+
+
+def cognate_keys(text: str) -> list[str]:
+    return [k for k in (cognate_key(w) for w in words(text)) if k]
+
+
+def _bm25s():
+    """bm25s, imported on first use (it pulls in scipy) and kept quiet: it sets its own logger
+    to DEBUG when imported."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def bm25(corpus_tokens: Sequence[Sequence[str]]):
+    """A bm25s index over already-analysed tokens (one list per passage, none empty)."""
+    retriever = _bm25s().BM25()
+    retriever.index([list(t) for t in corpus_tokens], show_progress=False)
+    return retriever
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens without stopwords."""
     return [w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS and w != "_"]
@@ -141,11 +173,8 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], languages: Sequence[str]) -> "LexicalIndex":
-        import bm25s
-
         corpus_tokens = [analyze(t, lang) or ["∅"] for t, lang in zip(texts, languages)]
-        retriever = bm25s.BM25()
-        retriever.index(corpus_tokens, show_progress=False)
+        retriever = bm25(corpus_tokens)
         df: dict[str, int] = {}
         for toks in corpus_tokens:
             for tok in set(toks):
@@ -173,7 +202,5 @@ class LexicalIndex:
     def load(cls, directory: Path, size: int) -> "LexicalIndex":
         import json
 
-        import bm25s
-
         df = json.loads((Path(directory) / "df.json").read_text(encoding="utf-8"))
-        return cls(bm25s.BM25.load(str(directory)), size, df)
+        return cls(_bm25s().BM25.load(str(directory)), size, df)

