@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--json", action="store_true", help="JSON lines: one question per input line")
     p = sub.add_parser("eval", help="measure retrieval on the QA set")
-    p.add_argument("--set", default="test", choices=["dev", "test", "holdout"])
+    p.add_argument("--set", default="test", choices=["dev", "test", "holdout", "unseen"])
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
                    help="first refit the answer/refuse model on the dev+test sets (writes bot/calibration.json)")
