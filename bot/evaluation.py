@@ -36,7 +36,7 @@ class SliceScore:
     failures: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> str:
-        if name.startswith("ood"):
+        if name.startswith("ood") or name.endswith("-ood"):
             return f"{name:<12} n={self.n:<4} refused={self.refused / max(1, self.n):.2f}"
         return (f"{name:<12} n={self.n:<4} hit@1={self.hit1 / max(1, self.n):.2f} "
                 f"hit@3={self.hit3 / max(1, self.n):.2f} MRR={self.rr / max(1, self.n):.2f} "
@@ -93,6 +93,10 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
             engine.reply(turn, conv)
         query, _ = conv.resolve(dlg["turns"][-1])
         name = f"dlg-{dlg['slice']}"
+        if dlg.get("expect") is None:  # the conversation ends on something the documents don't answer
+            result = engine.retriever.search(query, k=3)
+            record((f"{name}-ood",), dlg["id"], None, result.answered, True)
+            continue
         rank, answered = _rank(engine, query, dlg["expect"])
         record((name,), dlg["id"], rank, answered, False)
         # the same last question asked alone, for comparison
