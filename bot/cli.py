@@ -140,18 +140,32 @@ def cmd_eval(args, settings: Settings) -> int:
     from .evaluation import evaluate, load_items, report
 
     engine = _engine(settings)
+    fit_sets = ("dev", "test", "holdout")
+    if args.fit_ranker:
+        from .evaluation import fit_ranker_model
+        from .retrieval import RANKER_FILE, ranker_model
+
+        qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
+        dialogues = [d for s in fit_sets for d in load_items(ROOT / "eval" / f"dialogues_{s}.jsonl")]
+        model = fit_ranker_model(engine, qa, dialogues)
+        RANKER_FILE.write_text(json.dumps(model, indent=1))
+        print(f"ranker fitted on eval/qa_*.jsonl + eval/dialogues_*.jsonl ({', '.join(fit_sets)}; "
+              f"{model['fitted_on']} questions) -> {RANKER_FILE.relative_to(ROOT)}")
+        ranker_model.cache_clear()
+        engine = _engine(settings)
     if args.calibrate:
         from .evaluation import calibrate
         from .retrieval import CALIBRATION_FILE
 
-        dev = load_items(ROOT / "eval" / "qa_dev.jsonl") + load_items(ROOT / "eval" / "qa_test.jsonl")
-        model = calibrate(engine, dev)
+        qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
+        model = calibrate(engine, qa)
         CALIBRATION_FILE.write_text(json.dumps(model, indent=1))
-        print(f"calibrated on eval/qa_dev.jsonl + eval/qa_test.jsonl ({model['fitted_on']} questions): threshold "
+        print(f"calibrated on eval/qa_{{{','.join(fit_sets)}}}.jsonl ({model['fitted_on']} questions): threshold "
               f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}")
         from .retrieval import calibration
 
         calibration.cache_clear()
+        engine = _engine(settings)
     qa = load_items(ROOT / "eval" / f"qa_{args.set}.jsonl")
     dialogues = load_items(ROOT / "eval" / f"dialogues_{args.set}.jsonl")
     scores = evaluate(engine, qa, dialogues)
@@ -200,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", default="test", choices=["dev", "test", "holdout", "unseen"])
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
-                   help="first refit the answer/refuse model on the dev+test sets (writes bot/calibration.json)")
+                   help="first refit the answer/refuse model on the dev+test+holdout sets (writes bot/calibration.json)")
+    p.add_argument("--fit-ranker", action="store_true",
+                   help="first refit the passage ranker on the dev+test+holdout sets (writes bot/ranker.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--baselines", action="store_true", help="also score plain dense, per-language dense and BM25")
     p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")

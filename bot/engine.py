@@ -27,8 +27,6 @@ MAX_QUESTION_CHARS = 1000
 #: a message longer than this is refused outright (Telegram allows 4096)
 MAX_MESSAGE_CHARS = 4096
 PAGE = 3
-#: fused-score distance from the best passage within which further passages are shown
-SHOW_MARGIN = 1.75
 
 
 @dataclass
@@ -165,7 +163,7 @@ class Engine:
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage
             top = result.hits[0].score
-            shown = [h for h in result.hits if h.score >= top - SHOW_MARGIN]
+            shown = [h for h in result.hits if h.score >= top - retriever.show_margin]
             answer = compose(retriever.index, shown, question, lang, query=query,
                              confidence=result.confidence)
         else:

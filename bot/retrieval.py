@@ -32,28 +32,29 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import DiacriticRestorer, analyze, bm25, cognate_keys
+from .lexical import DiacriticRestorer, _word_stems, analyze, bm25, cognate_keys, words
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """Weights and thresholds. The weights are a listwise (softmax) fit on the dev+test QA sets;
-    the refusal threshold is calibrated with ``python run_bot.py eval --calibrate``."""
+    """Weights and thresholds. Passages are ranked by the learned ranker in ``bot/ranker.json``
+    (``python run_bot.py eval --fit-ranker``) when it was fitted for the embedder in use; otherwise
+    by the hand fusion below (a listwise fit on the dev+test QA sets). The refusal threshold is
+    calibrated with ``python run_bot.py eval --calibrate``."""
 
     w_dense: float = 1.39
     w_sentence: float = 1.34
     w_lexical: float = 0.16
     lexical_per_language: bool = True
-    #: with per-language lexical scores, a language's best passage counts fully only when its
-    #: BM25 reaches this share of the overall best (0: always): a weak name-only match in the
-    #: other language no longer gets the same credit as a strong match in the question's own
-    lexical_floor: float = 0.0
     #: bonus for passages containing the question's numbers (years, figures)
     w_numbers: float = 1.44
     #: BM25 over language-neutral word prefixes (names, international words), per language
     w_cognate: float = 1.36
+    #: use the learned ranker (bot/ranker.json) when it was fitted for this embedder; the
+    #: weights above are the fallback
+    learned_ranker: bool = True
     #: candidates taken from FAISS per language before fusion (all, for a small corpus)
     candidates: int = 200
     #: minimum confidence to answer; None takes the calibrated threshold
@@ -87,6 +88,9 @@ class Retrieval:
     fused: np.ndarray | None = None
     #: closeness of the question to the corpus as a whole (centroid of its language)
     domain: float = 0.0
+    #: candidate passage rows and their ranker features (columns :data:`RANK_FEATURES`)
+    rows: np.ndarray | None = None
+    rank_features: np.ndarray | None = None
 
 
 _NUMBER = re.compile(r"\b\d{2,}(?:[.,]\d+)?\b")
@@ -119,8 +123,13 @@ class Retriever:
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
         self.restorer = DiacriticRestorer([p.text for p in index.passages])
+        fitted_ranker = ranker_model() if settings.learned_ranker else {}
+        if fitted_ranker.get("embedder") == embedder.id:
+            self._ranker = LinearRanker.from_dict(fitted_ranker)
+        else:
+            self._ranker = LinearRanker.hand(settings)
         self._cognates = None
-        if settings.w_cognate and index.passages:
+        if index.passages:
             self._cognates = bm25([cognate_keys(p.text) or ["∅"] for p in index.passages])
         fitted = calibration()
         self._calibration = fitted if fitted.get("embedder") == embedder.id else None
@@ -162,7 +171,6 @@ class Retriever:
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None,
                lexical_query: str | None = None) -> Retrieval:
         """Rank passages for ``query``; ``vector`` overrides the embedded query."""
-        s = self.settings
         result = Retrieval(query=query)
         if not self.index.passages or not query.strip():
             return result
@@ -183,36 +191,14 @@ class Retriever:
         sent_z = _zscores(sent_scores, langs[owner])
         sentence = np.full(len(rows), -1e9, dtype=np.float32)
         np.maximum.at(sentence, owner, sent_z)
+        sent_raw = np.full(len(rows), -1.0, dtype=np.float32)
+        np.maximum.at(sent_raw, owner, sent_scores)
+        sentence[counts == 0], sent_raw[counts == 0] = 0.0, 0.0
 
         lex_all = self.index.lexical.scores(lexical_query or query)
-        lex = lex_all[rows]
-        if s.lexical_per_language:
-            # each language's best lexical match counts fully: a Lithuanian question's words
-            # match Lithuanian passages, and only names and numbers cross over
-            lex_norm = np.zeros_like(lex)
-            overall = float(lex.max()) if lex.size else 0.0
-            for g in np.unique(langs):
-                m = langs == g
-                top = max(float(lex[m].max()) if m.any() else 0.0, s.lexical_floor * overall)
-                lex_norm[m] = lex[m] / top if top > 0 else 0.0
-        else:
-            lex_max = float(lex.max()) if lex.size else 0.0
-            lex_norm = lex / lex_max if lex_max > 0 else lex
-
-        fused = s.w_dense * _zscores(dense, langs) + s.w_sentence * sentence + s.w_lexical * lex_norm * 3
-        if self._cognates is not None:
-            keys = [k for k in cognate_keys(lexical_query or query) if k in self._cognates.vocab_dict]
-            if keys:
-                cog = np.asarray(self._cognates.get_scores(keys), dtype=np.float32)[rows]
-                for g in np.unique(langs):
-                    m = langs == g
-                    top = float(cog[m].max())
-                    fused[m] += s.w_cognate * (cog[m] / top if top > 0 else 0.0)
-        numbers = set(_NUMBER.findall(lexical_query or query))
-        if numbers and s.w_numbers:
-            # years and figures are the same in every language: strong cross-lingual evidence
-            have = np.array([len(numbers & self._numbers(int(r))) / len(numbers) for r in rows], dtype=np.float32)
-            fused = fused + s.w_numbers * have
+        X, lex_norm = self._rank_features(lexical_query or query, rows, langs, dense, sentence,
+                                          sent_raw, lex_all[rows], detect(query))
+        fused = self._ranker.score(X)
         order = np.argsort(-fused)
 
         hits: list[Hit] = []
@@ -234,7 +220,82 @@ class Retriever:
         result.confidence = self._confidence(hits, fused, result.domain)
         result.answered = bool(hits) and result.confidence >= self.threshold
         result.fused = fused
+        result.rows, result.rank_features = rows, X
         return result
+
+    def _rank_features(self, query: str, rows: np.ndarray, langs: np.ndarray, dense: np.ndarray,
+                       sentence: np.ndarray, sent_raw: np.ndarray, lex: np.ndarray,
+                       question_language: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-passage evidence for the ranker (one row per candidate, columns
+        :data:`RANK_FEATURES`) and the per-language normalised BM25 shown in :class:`Hit`.
+
+        Every score comes twice where it matters: standardised/normalised within the passage's
+        language (so the two languages compete fairly) and against all passages (so a weak
+        best match in the other language is not taken for a strong one), plus whether the
+        passage is in the question's own language.
+        """
+        n = len(rows)
+        f = np.zeros((n, len(RANK_FEATURES)), dtype=np.float64)
+        col = {name: i for i, name in enumerate(RANK_FEATURES)}
+        same = (langs == question_language).astype(np.float64)
+
+        def per_language(x: np.ndarray) -> np.ndarray:
+            out = np.zeros(n, dtype=np.float64)
+            for g in np.unique(langs):
+                m = langs == g
+                top = float(x[m].max())
+                out[m] = x[m] / top if top > 0 else 0.0
+            return out
+
+        def rank_score(x: np.ndarray) -> np.ndarray:
+            # 1 for the best passage, 1/2 for the second, ...; 0 when the score is nothing
+            ranks = np.empty(n, dtype=np.float64)
+            ranks[np.argsort(-x, kind="stable")] = np.arange(1, n + 1)
+            return np.where(x > 0, 1.0 / ranks, 0.0) if x.min() >= 0 else 1.0 / ranks
+
+        top = float(lex.max()) if n else 0.0
+        lex_global = lex / top if top > 0 else np.zeros(n)
+        lex_lang = per_language(lex) if self.settings.lexical_per_language else lex_global
+        cog = np.zeros(n)
+        if self._cognates is not None:
+            keys = [k for k in cognate_keys(query) if k in self._cognates.vocab_dict]
+            if keys:
+                cog = np.asarray(self._cognates.get_scores(keys), dtype=np.float64)[rows]
+        top = float(cog.max()) if n else 0.0
+        numbers = set(_NUMBER.findall(query))
+        have = np.zeros(n)
+        if numbers:
+            # years and figures are the same in every language: strong cross-lingual evidence
+            have = np.array([len(numbers & self._numbers(int(r))) / len(numbers) for r in rows])
+        values = {
+            "dense_z": _zscores(dense, langs), "dense_zg": _zscores(dense, np.zeros(n)),
+            "sentence_zg": _zscores(sent_raw, np.zeros(n)), "coverage": self._coverages(query, rows), "dense_raw": dense, "sentence_z": sentence,
+            "sentence_raw": sent_raw, "lex_lang": lex_lang, "lex_global": lex_global,
+            "cog_lang": per_language(cog), "cog_global": cog / top if top > 0 else cog, "numbers": have,
+            "same_language": same, "same_x_lex_global": same * lex_global,
+            "same_x_cog_global": same * (cog / top if top > 0 else cog), "same_x_dense_raw": same * dense,
+            "dense_rank": rank_score(dense), "lex_rank": rank_score(lex),
+        }
+        for name, v in values.items():
+            f[:, col[name]] = v
+        return f, lex_lang.astype(np.float32)
+
+    def _coverages(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """Idf-weighted share of the question's words each passage contains (absolute lexical
+        evidence, comparable across languages and questions, unlike max-normalised BM25)."""
+        lexical = self.index.lexical
+        stems, weights = [], []
+        for w in set(words(query)):
+            stems.append(_word_stems(w))
+            weights.append(lexical.idf(w))
+        total = sum(weights)
+        if total <= 0:
+            return np.zeros(len(rows))
+        out = np.empty(len(rows))
+        for i, r in enumerate(rows):
+            toks = self._tokens(int(r))
+            out[i] = sum(wt for st, wt in zip(stems, weights) if st & toks) / total
+        return out
 
     def _numbers(self, row: int) -> set[str]:
         nums = self._number_cache.get(row)
@@ -310,6 +371,11 @@ class Retriever:
         return float(1.0 / (1.0 + np.exp(-z)))
 
     @property
+    def show_margin(self) -> float:
+        """Runners-up within this score of the best passage are shown with it."""
+        return self._ranker.show_margin
+
+    @property
     def threshold(self) -> float:
         if self.settings.threshold is not None:
             return self.settings.threshold
@@ -326,5 +392,58 @@ def calibration() -> dict:
         data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
         numeric = ("mean", "std", "weights")
         return {k: np.asarray(v, dtype=np.float64) if k in numeric else v for k, v in data.items()}
+    except (OSError, ValueError):
+        return {}
+
+
+#: per-passage features the ranker sees (see :meth:`Retriever._rank_features`)
+RANK_FEATURES = ("dense_z", "dense_raw", "sentence_z", "sentence_raw", "lex_lang", "lex_global",
+                 "cog_lang", "cog_global", "numbers", "same_language", "same_x_lex_global",
+                 "same_x_cog_global", "same_x_dense_raw", "dense_rank", "lex_rank",
+                 "dense_zg", "sentence_zg", "coverage")
+
+
+@dataclass
+class LinearRanker:
+    """score = standardised features · weights: a listwise (softmax over a question's passages)
+    linear model fitted by :func:`bot.evaluation.fit_ranker`, or the hand-set fusion weights."""
+
+    features: tuple[str, ...]
+    weights: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    #: a runner-up is shown when its score is within this of the best passage's
+    show_margin: float = 1.75
+    learned: bool = False
+
+    def __post_init__(self) -> None:
+        self._cols = np.array([RANK_FEATURES.index(n) for n in self.features], dtype=np.int64)
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        return (((X[:, self._cols] - self.mean) / self.std) @ self.weights).astype(np.float32)
+
+    @classmethod
+    def hand(cls, s: RetrievalSettings) -> "LinearRanker":
+        """The hand-set fusion as a linear model: w_dense·z(dense) + w_sentence·z(best sentence)
+        + 3·w_lexical·BM25 + w_cognate·prefix BM25 (both normalised per language) + w_numbers·numbers."""
+        names = ("dense_z", "sentence_z", "lex_lang", "cog_lang", "numbers")
+        w = np.array([s.w_dense, s.w_sentence, 3 * s.w_lexical, s.w_cognate, s.w_numbers])
+        return cls(names, w, np.zeros(len(names)), np.ones(len(names)))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LinearRanker":
+        return cls(tuple(d["features"]), np.asarray(d["weights"], dtype=np.float64),
+                   np.asarray(d["mean"], dtype=np.float64), np.asarray(d["std"], dtype=np.float64),
+                   float(d.get("show_margin", 1.75)), True)
+
+
+RANKER_FILE = Path(__file__).with_name("ranker.json")
+
+
+@lru_cache(maxsize=1)
+def ranker_model() -> dict:
+    """The fitted passage ranker (see :func:`bot.evaluation.fit_ranker`); {} when absent."""
+    try:
+        return json.loads(RANKER_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
