@@ -122,7 +122,7 @@ def report(scores: dict[str, SliceScore], verbose: bool = False) -> str:
 CALIBRATION_FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain")
 
 
-def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05,
+def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
               features: tuple[str, ...] = CALIBRATION_FEATURES) -> dict:
     """Fit the answer/refuse model on ``qa`` (answerable = 1, out-of-domain = 0).
 
@@ -142,7 +142,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.05,
     return model
 
 
-def fit_refusal(X, y, max_refused: float = 0.05) -> dict:
+def fit_refusal(X, y, max_refused: float = 0.03) -> dict:
     """Logistic regression answerable (1) vs out-of-domain (0) over standardised features
     (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
     that refuses at most ``max_refused`` of the answerable questions, with a small safety margin."""
