@@ -166,6 +166,8 @@ class Engine:
             shown = [h for h in result.hits if h.score >= top - retriever.show_margin]
             answer = compose(retriever.index, shown, question, lang, query=query,
                              confidence=result.confidence)
+            if result.confidence < retriever.sure_threshold:
+                answer.message = t("unsure", lang)
         else:
             answer = Answer(question=question, language=lang, answered=False, kind="not_found",
                             message=t("not_found", lang), query=query, confidence=result.confidence)

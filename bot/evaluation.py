@@ -33,42 +33,54 @@ class SliceScore:
     hit3: int = 0
     rr: float = 0.0
     refused: int = 0
+    #: answered with a "not sure" note (confidence between the refusal and the "sure" thresholds)
+    hedged: int = 0
     failures: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> str:
         if name.startswith("ood") or name.endswith("-ood"):
-            return f"{name:<12} n={self.n:<4} refused={self.refused / max(1, self.n):.2f}"
+            return (f"{name:<12} n={self.n:<4} refused={self.refused / max(1, self.n):.2f} "
+                    f"hedged={self.hedged / max(1, self.n):.2f}")
         return (f"{name:<12} n={self.n:<4} hit@1={self.hit1 / max(1, self.n):.2f} "
                 f"hit@3={self.hit3 / max(1, self.n):.2f} MRR={self.rr / max(1, self.n):.2f} "
-                f"refused={self.refused / max(1, self.n):.2f}")
+                f"refused={self.refused / max(1, self.n):.2f} hedged={self.hedged / max(1, self.n):.2f}")
 
     def as_dict(self) -> dict:
         n = max(1, self.n)
         return {"n": self.n, "hit@1": self.hit1 / n, "hit@3": self.hit3 / n, "mrr": self.rr / n,
-                "refused": self.refused / n}
+                "refused": self.refused / n, "hedged": self.hedged / n}
 
 
-def _rank(engine: Engine, query: str, expect: str | list[str], k: int = 10) -> tuple[int | None, bool]:
+def _answered(engine: Engine, result) -> str:
+    """"refused", "hedged" (answered with a "not sure" note) or "sure"."""
+    if not result.answered:
+        return "refused"
+    return "hedged" if result.confidence < engine.retriever.sure_threshold else "sure"
+
+
+def _rank(engine: Engine, query: str, expect: str | list[str] | None, k: int = 10) -> tuple[int | None, str]:
     """1-based rank of the first passage containing an ``expect`` phrase (one, or a list of
-    equally good answers) and whether the question was answered."""
+    equally good answers; None for out-of-domain) and how the question was answered."""
     result = engine.retriever.search(query, k=k)
-    targets = [_norm(e) for e in ([expect] if isinstance(expect, str) else expect)]
+    targets = [_norm(e) for e in ([] if expect is None else [expect] if isinstance(expect, str) else expect)]
     for i, h in enumerate(result.hits, 1):
         text = _norm(engine.index.passages[h.row].text)
         if any(t in text for t in targets):
-            return i, result.answered
-    return None, result.answered
+            return i, _answered(engine, result)
+    return None, _answered(engine, result)
 
 
 def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict[str, SliceScore]:
     """Score every item; returns per-slice scores plus "answerable" and "all" totals."""
     scores: dict[str, SliceScore] = defaultdict(SliceScore)
 
-    def record(names: tuple[str, ...], item_id: str, rank: int | None, answered: bool, ood: bool) -> None:
+    def record(names: tuple[str, ...], item_id: str, rank: int | None, how: str, ood: bool) -> None:
+        answered = how != "refused"
         for name in names:
             sc = scores[name]
             sc.n += 1
             sc.refused += not answered
+            sc.hedged += how == "hedged"
             if not ood:
                 sc.hit1 += rank == 1
                 sc.hit3 += rank is not None and rank <= 3
@@ -81,11 +93,11 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
     for item in qa:
         ood = item.get("expect") is None
         if ood:
-            result = engine.retriever.search(item["question"], k=3)
-            record((item["slice"], "ood-all"), item["id"], None, result.answered, True)
+            _, how = _rank(engine, item["question"], None, k=3)
+            record((item["slice"], "ood-all"), item["id"], None, how, True)
         else:
-            rank, answered = _rank(engine, item["question"], item["expect"])
-            record((item["slice"], "answerable"), item["id"], rank, answered, False)
+            rank, how = _rank(engine, item["question"], item["expect"])
+            record((item["slice"], "answerable"), item["id"], rank, how, False)
 
     for dlg in dialogues:
         conv = Conversation()
@@ -94,14 +106,14 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
         query, _ = conv.resolve(dlg["turns"][-1])
         name = f"dlg-{dlg['slice']}"
         if dlg.get("expect") is None:  # the conversation ends on something the documents don't answer
-            result = engine.retriever.search(query, k=3)
-            record((f"{name}-ood",), dlg["id"], None, result.answered, True)
+            _, how = _rank(engine, query, None, k=3)
+            record((f"{name}-ood",), dlg["id"], None, how, True)
             continue
-        rank, answered = _rank(engine, query, dlg["expect"])
-        record((name,), dlg["id"], rank, answered, False)
+        rank, how = _rank(engine, query, dlg["expect"])
+        record((name,), dlg["id"], rank, how, False)
         # the same last question asked alone, for comparison
-        rank, answered = _rank(engine, dlg["turns"][-1], dlg["expect"])
-        record((f"{name}-alone",), dlg["id"], rank, answered, False)
+        rank, how = _rank(engine, dlg["turns"][-1], dlg["expect"])
+        record((f"{name}-alone",), dlg["id"], rank, how, False)
     return dict(scores)
 
 
@@ -142,10 +154,11 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
     return model
 
 
-def fit_refusal(X, y, max_refused: float = 0.03) -> dict:
+def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10) -> dict:
     """Logistic regression answerable (1) vs out-of-domain (0) over standardised features
     (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
-    that refuses at most ``max_refused`` of the answerable questions, with a small safety margin."""
+    that refuses at most ``max_refused`` of the answerable questions, with a small safety margin,
+    and the confidence ("sure") above which an answer needs no "not sure" note."""
     import numpy as np
 
     mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9
@@ -164,8 +177,12 @@ def fit_refusal(X, y, max_refused: float = 0.03) -> dict:
     threshold = float(pos[k] - 1e-6) if len(pos) else 0.5
     # a small margin below the last accepted answerable question
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
+    # above "sure" at most ``max_unhedged_ood`` of the out-of-domain questions remain: answers
+    # between the two thresholds are given with a "not sure" note
+    neg = conf[y == 0]
+    sure = max(threshold, float(np.quantile(neg, 1 - max_unhedged_ood))) if len(neg) else threshold
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
-            "threshold": threshold, "fitted_on": len(y)}
+            "threshold": threshold, "sure": sure, "fitted_on": len(y)}
 
 
 def baselines(engine: Engine, qa: list[dict]) -> str:

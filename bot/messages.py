@@ -6,6 +6,10 @@ English). Keeping them in one table makes it easy to check that both languages a
 from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
+    "unsure": {
+        "en": "I am not sure my documents answer this; the closest I found:",
+        "lt": "Nesu tikras, ar mano dokumentuose yra atsakymas; artimiausia, ką radau:",
+    },
     "not_found": {
         "en": "I could not find this in my documents. I know about Kazakhstan–Lithuania relations: "
               "history, diplomacy, trade, people and culture. Try asking differently, or /help.",

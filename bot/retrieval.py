@@ -376,6 +376,14 @@ class Retriever:
         return self._ranker.show_margin
 
     @property
+    def sure_threshold(self) -> float:
+        """Confidence from which an answer is given without a "not sure" note (calibrated so
+        that few out-of-domain questions reach it); the refusal threshold when not calibrated."""
+        if self._calibration is None or self.settings.threshold is not None:
+            return self.threshold
+        return max(self.threshold, float(self._calibration.get("sure", self.threshold)))
+
+    @property
     def threshold(self) -> float:
         if self.settings.threshold is not None:
             return self.settings.threshold

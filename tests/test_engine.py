@@ -51,6 +51,35 @@ def test_out_of_domain_questions_are_refused(engine, question):
     assert not answer.answered and answer.kind == "not_found" and not answer.passages
 
 
+@pytest.mark.parametrize("question", [
+    "How many Lithuanians live in Latvia?", "Kokia valiuta naudojama Kazachstane?",
+    "When were diplomatic relations established?", "Kiek lietuvių ištremta į Kazachstaną?",
+    "What is the population of Kazakhstan?", "kas yra lituanica",
+])
+def test_answers_between_the_two_thresholds_say_they_are_not_sure(engine, question):
+    """Three levels: refused below the threshold, answered with a "not sure" note up to the
+    calibrated "sure" confidence, answered plainly above it."""
+    retriever = engine.retriever
+    assert retriever.threshold < retriever.sure_threshold
+    answer = engine.ask(question)
+    unsure = {"en": "I am not sure", "lt": "Nesu tikras"}[answer.language]
+    if not answer.answered:
+        assert answer.confidence < retriever.threshold
+    elif answer.confidence < retriever.sure_threshold:
+        assert answer.message.startswith(unsure) and unsure in render_html(answer)
+    else:
+        assert unsure not in answer.message
+
+
+def test_the_three_confidence_levels_all_occur(engine):
+    levels = set()
+    for q in ["How many Lithuanians live in Latvia?", "Kokia valiuta naudojama Kazachstane?",
+              "When were diplomatic relations established?", "What is the capital of France?"]:
+        a = engine.ask(q)
+        levels.add("refused" if not a.answered else "hedged" if a.message else "sure")
+    assert levels == {"refused", "hedged", "sure"}
+
+
 def test_answer_json_has_the_documented_shape(engine):
     data = engine.ask("When were diplomatic relations established?").to_json()
     assert set(data) >= {"question", "language", "answered", "passages"}
