@@ -86,8 +86,12 @@ class Store:
 
         conn = psycopg.connect(url, autocommit=True)
         store = cls(conn, "%s")
-        for sql in _SCHEMA:
-            conn.execute(sql.format(serial="BIGSERIAL PRIMARY KEY").replace("REAL", "DOUBLE PRECISION"))
+        # CREATE TABLE IF NOT EXISTS is not safe against a concurrent one: processes that start
+        # together on a fresh database take turns (the lock ends with the transaction)
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('kzlt-qa-bot schema'))")
+            for sql in _SCHEMA:
+                conn.execute(sql.format(serial="BIGSERIAL PRIMARY KEY").replace("REAL", "DOUBLE PRECISION"))
         return store
 
     def close(self) -> None:

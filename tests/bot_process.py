@@ -10,6 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-secret-token-never-logged"
+#: how long a bot process may take to start (torch, the model, the index) on a busy machine; a
+#: process that dies fails the wait at once, so this only bounds a hang
+STARTUP_TIMEOUT = 240
 
 
 class BotProcess:
@@ -47,6 +50,24 @@ class BotProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def check_running(self, waiting_for: str = "") -> None:
+        """Fail, with the end of the log, if the process has exited."""
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"the bot exited with code {self.proc.returncode}"
+                                 f"{' while waiting for ' + waiting_for if waiting_for else ''}; "
+                                 f"end of its log:\n{self.log()[-3000:]}")
+
+    def wait_for(self, tg, predicate, what: str, timeout: float = STARTUP_TIMEOUT):
+        """Wait on the stand-in server until ``predicate()`` holds; fail at once if the bot exits."""
+        value = tg.wait_for(lambda: predicate() or (self.proc.poll() is not None), timeout=timeout,
+                            description=what)
+        self.check_running(what)
+        return value
+
+    def wait_polling(self, tg, calls_before: int = 0, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Wait until this process has called getUpdates (more than ``calls_before`` calls in all)."""
+        self.wait_for(tg, lambda: tg.get_updates_count > calls_before, "the bot to poll getUpdates", timeout)
+
     def __enter__(self):
         return self.start()
 
@@ -63,5 +84,5 @@ def bot_with_stand_in(settings, data_dir: Path, **env: str):
 
     with FakeTelegram(token=TOKEN) as tg:
         with BotProcess(replace(settings, data_dir=data_dir), tg.api_url, extra_env=env) as proc:
-            tg.wait_for_polling(timeout=120)
+            proc.wait_polling(tg)
             yield tg, proc

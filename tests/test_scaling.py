@@ -8,7 +8,7 @@ from html import unescape
 
 import httpx
 
-from bot_process import TOKEN, BotProcess
+from bot_process import STARTUP_TIMEOUT, TOKEN, BotProcess
 from pg_server import free_port
 from fake_telegram import FakeTelegram
 
@@ -29,22 +29,28 @@ def message_update(chat_id: int, text: str) -> dict:
         "from": {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": "lt"}}}
 
 
-def wait_port(port: int, timeout: float = 60) -> None:
+def wait_port(port: int, proc: BotProcess, timeout: float = STARTUP_TIMEOUT) -> None:
+    """Poll until the bot process listens on ``port``; fail at once if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        proc.check_running(f"port {port}")
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
             return
         except httpx.TransportError:
-            time.sleep(0.3)
-    raise TimeoutError(f"nothing listens on port {port}")
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s")
 
 
 def test_a_conversation_moves_between_two_webhook_processes_sharing_postgres(pg_server, settings, built_index,
                                                                             tmp_path):
     db = pg_server.create_database()
     s = replace(settings, data_dir=tmp_path)
-    ports = [free_port(), free_port()]
+    ports = [free_port()]
+    while len(ports) < 2:  # two calls can hand out the same free port
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
     with FakeTelegram(token=TOKEN) as tg:
         webhooks: list[dict] = []
         # the real Bot API wants an https address; behind a load balancer that is the balancer's,
@@ -54,9 +60,9 @@ def test_a_conversation_moves_between_two_webhook_processes_sharing_postgres(pg_
                             args=["--webhook", f"http://127.0.0.1:{port}", "--port", str(port)],
                             log_path=tmp_path / f"bot{port}.log").start() for port in ports]
         try:
-            for port in ports:
-                wait_port(port)
-            tg.wait_for(lambda: len(webhooks) == 2, timeout=60)
+            for port, proc in zip(ports, procs):
+                wait_port(port, proc)
+            tg.wait_for(lambda: len(webhooks) == 2, timeout=STARTUP_TIMEOUT, description="both setWebhook calls")
             path = webhooks[0]["url"].rsplit("/", 1)[1]
             secret = webhooks[0].get("secret_token")
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}

@@ -13,7 +13,9 @@ import random
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -227,6 +229,50 @@ def test_sql_injection_text_round_trips_unchanged(store):
     assert store.get_conversation(42) == state
 
 
+class RecordingConnection:
+    """A database connection that remembers every statement and its parameters."""
+
+    def __init__(self, conn) -> None:
+        self.conn, self.calls = conn, []
+
+    def execute(self, sql, params=()):
+        self.calls.append((sql, tuple(params)))
+        return self.conn.execute(sql, params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def test_every_value_reaches_the_database_as_a_parameter_never_in_the_sql_text(sqlite_path, monkeypatch):
+    # numbers too: a chat id pasted into the SQL works, so only the statement text can tell
+    store = Store.open(sqlite_path)
+    store._conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('answers', 777000000)")
+    rec = store._conn = RecordingConnection(store._conn)
+    monkeypatch.setattr("bot.store.time", SimpleNamespace(time=lambda: 1712345678.25))
+    chat, user, unknown_answer = 918273645, 564738291, 987650001
+    store.put_conversation(chat, {"state": "STATE-VALUE"})
+    assert store.get_conversation(chat) == {"state": "STATE-VALUE"}
+    answer_id = store.save_answer(chat, "QUESTION-VALUE", {"text": "ANSWER-VALUE"})
+    assert answer_id == 777000001
+    assert store.get_answer(answer_id)["question"] == "QUESTION-VALUE"
+    assert store.get_answer(unknown_answer) is None
+    assert store.add_feedback(answer_id, chat, user, -1)
+    store.log_question(chat, "LANGUAGE-VALUE", True, 0.123456789)
+    store.stats()
+    store.feedback()
+    store.delete_conversation(chat)
+    assert store.get_conversation(chat) is None
+    values = [chat, user, unknown_answer, answer_id, "STATE-VALUE", "QUESTION-VALUE", "ANSWER-VALUE",
+              "LANGUAGE-VALUE", 0.123456789, 1712345678.25]
+    for sql, params in rec.calls:
+        for value in values:
+            assert str(value) not in sql, (value, sql)
+    sent = {p for _, params in rec.calls for p in params if not isinstance(p, str)}
+    sent |= {v for _, params in rec.calls for p in params if isinstance(p, str) for v in values if str(v) in p}
+    assert sent >= set(values)  # and each of them did go, as a parameter
+    store.close()
+
+
 # ------------------------------------------------------------------ restarts
 
 
@@ -369,6 +415,31 @@ def test_empty_file_is_a_fresh_database(sqlite_path, caplog):
 
 
 # ------------------------------------------------------------------ several processes, one conversation
+
+
+def test_several_bots_starting_at_once_on_a_fresh_database_all_open_it(pg_server):
+    # webhook processes behind a load balancer start together; each sets up the schema
+    url = pg_server.create_database()
+    start = threading.Barrier(8)
+    errors: list[str] = []
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            Store.open(url).close()
+        except Exception as exc:  # collected, reported below
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    s = Store.open(url)
+    s.put_conversation(1, {"turns": []})
+    assert s.get_conversation(1) == {"turns": []}
+    s.close()
 
 
 _WORKER = r"""

@@ -26,7 +26,7 @@ def tg():
 @pytest.fixture(scope="module")
 def bot(tg, settings, built_index):
     with BotProcess(settings, tg.api_url, admin_ids=str(ADMIN)) as proc:
-        tg.wait_for_polling(timeout=TIMEOUT)
+        proc.wait_polling(tg)
         yield proc
     assert TOKEN not in proc.log(), "the token leaked into the log"
 
@@ -175,9 +175,10 @@ def test_groups_answer_mentions_replies_and_ask_only(tg, bot):
     [msg] = ask(tg, group, "/ask Kiek lietuvių ištremta į Kazachstaną?", user_id=12, chat_type="group")
     assert "90,000" in plain(msg["text"])
     bot_msg = tg.messages(group)[-1]
-    [msg] = ask(tg, group, "And how many Lithuanian companies work there?", user_id=12, chat_type="group",
+    # a reply to the bot is a question too, and follows the group's conversation ("they")
+    [msg] = ask(tg, group, "And where were they imprisoned?", user_id=12, chat_type="group",
                 reply_to_message_id=bot_msg["message_id"])
-    assert "170" in plain(msg["text"])
+    assert "lageriuose" in plain(msg["text"])
 
 
 def test_edited_messages_photos_and_voice_are_handled(tg, bot):
@@ -197,7 +198,9 @@ def test_a_restart_in_the_middle_of_a_conversation_loses_nothing(tg, bot, settin
     chat = 2011
     ask(tg, chat, "Kada Lietuvoje lankėsi Nazarbajevas?", language_code="lt")
     bot.stop()
+    polls = tg.get_updates_count
     bot.start()
+    bot.wait_polling(tg, calls_before=polls)
     [msg] = ask(tg, chat, "Ką jis įteikė?", language_code="lt")
     assert "archyvinę medžiagą" in plain(msg["text"])
 
@@ -225,14 +228,50 @@ def test_commands_with_odd_arguments(tg, bot):
     assert tg.rejections == []
 
 
-def test_a_private_bot_answers_only_its_chats(settings, built_index, tmp_path):
+RATE = 3  # questions a minute per user for the strict bot
+
+
+@pytest.fixture(scope="module")
+def strict_bot(settings, built_index, tmp_path_factory):
+    """A second bot: private to a few chats, and at most 3 questions a minute per user."""
     from dataclasses import replace
 
     with FakeTelegram(token=TOKEN) as server:
-        with BotProcess(replace(settings, data_dir=tmp_path), server.api_url,
-                        extra_env={"BOT_ALLOWED_CHAT_IDS": "4001"}):
-            server.wait_for_polling(timeout=TIMEOUT)
-            [member] = ask(server, 4001, "When were diplomatic relations established?")
-            assert "Sources" in plain(member["text"])
-            [outsider] = ask(server, 4002, "When were diplomatic relations established?")
-            assert "private" in plain(outsider["text"]) and "Sources" not in plain(outsider["text"])
+        with BotProcess(replace(settings, data_dir=tmp_path_factory.mktemp("strict")), server.api_url,
+                        extra_env={"BOT_ALLOWED_CHAT_IDS": "4001,4003,4004",
+                                   "BOT_USER_RATE_PER_MINUTE": str(RATE)}) as proc:
+            proc.wait_polling(server)
+            yield server
+
+
+def test_a_private_bot_answers_only_its_chats(strict_bot):
+    [member] = ask(strict_bot, 4001, "When were diplomatic relations established?")
+    assert "Sources" in plain(member["text"])
+    [outsider] = ask(strict_bot, 4002, "When were diplomatic relations established?")
+    assert "private" in plain(outsider["text"]) and "Sources" not in plain(outsider["text"])
+
+
+def test_a_user_asking_too_fast_is_asked_to_slow_down_and_nobody_else_is(strict_bot):
+    for _ in range(RATE):
+        [msg] = ask(strict_bot, 4003, "When were diplomatic relations established?")
+        assert "1992" in plain(msg["text"])
+    [msg] = ask(strict_bot, 4003, "When were diplomatic relations established?")
+    assert "please wait a minute" in plain(msg["text"]) and "1992" not in plain(msg["text"])
+    [other] = ask(strict_bot, 4004, "When were diplomatic relations established?")
+    assert "1992" in plain(other["text"])
+
+
+def test_the_rate_limit_is_per_user_over_a_sliding_minute(monkeypatch):
+    from types import SimpleNamespace
+
+    import bot.telegram_bot as tb
+
+    now = [1000.0]
+    monkeypatch.setattr(tb, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    context = SimpleNamespace(application=SimpleNamespace(bot_data={}))
+    assert [tb._rate_ok(context, 1, 3) for _ in range(4)] == [True, True, True, False]
+    assert tb._rate_ok(context, 2, 3)  # another user has a minute of their own
+    now[0] += 59
+    assert not tb._rate_ok(context, 1, 3)
+    now[0] += 2  # the first three questions are now more than a minute old
+    assert tb._rate_ok(context, 1, 3)
