@@ -178,8 +178,12 @@ def clean(raw: str, title: str = "", author: str = "") -> list[Paragraph]:
 
 
 def _read_meta(path: Path) -> dict:
+    """The sidecar's metadata; a sidecar that is a link out of the document's folder is ignored."""
     meta_path = path.with_name(path.stem + ".meta.toml")
     if not meta_path.exists():
+        return {}
+    if not meta_path.resolve().is_relative_to(path.parent.resolve()):
+        log.warning("corpus: ignoring metadata %s: it points outside the corpus folder", meta_path.name)
         return {}
     try:
         return tomllib.loads(meta_path.read_text(encoding="utf-8"))

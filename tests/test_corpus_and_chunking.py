@@ -79,6 +79,19 @@ def test_a_symlink_pointing_outside_the_corpus_is_refused(tmp_path, caplog):
     assert any("outside" in r.getMessage() for r in caplog.records)
 
 
+def test_a_metadata_sidecar_pointing_outside_the_corpus_is_ignored(tmp_path, caplog):
+    outside = tmp_path / "elsewhere.toml"
+    outside.write_text('title = "from outside"\n', encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_text("Lithuania and Kazakhstan signed an agreement in 1994.\n", encoding="utf-8")
+    (corpus / "doc.meta.toml").symlink_to(outside)
+    with caplog.at_level(logging.WARNING):
+        [doc] = read_corpus(corpus)
+    assert doc.title != "from outside"
+    assert any("outside" in r.getMessage() for r in caplog.records)
+
+
 def test_markdown_headings_are_sections():
     paras = clean("# Intro\n\nFirst.\n\n## Trade\n\nSecond [3].\n\n## Empty\n\n## References\n\n1. x\n")
     assert [(p.section, p.text) for p in paras] == [("Intro", "First."), ("Trade", "Second.")]
