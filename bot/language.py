@@ -13,7 +13,8 @@ Two kinds of evidence, both cheap:
   start-up; on the 444 labelled questions of eval/ the combination makes no mistake where the full
   models alone made 7 (English questions about Lithuanian people detected as Lithuanian).
 
-Cyrillic needs no model: Kazakh has letters Russian lacks.
+Cyrillic needs no model: Kazakh has letters Russian lacks; other scripts (Arabic, Hebrew, Greek,
+CJK, ...) are named by the script itself.
 """
 from __future__ import annotations
 
@@ -79,6 +80,26 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
+#: scripts other than Latin and Cyrillic, by the first word of their letters' Unicode names
+_SCRIPTS = {"ARABIC": "ar", "HEBREW": "he", "GREEK": "el", "CJK": "zh", "HIRAGANA": "ja", "KATAKANA": "ja",
+            "HANGUL": "ko", "GEORGIAN": "ka", "ARMENIAN": "hy", "DEVANAGARI": "hi", "THAI": "th"}
+
+
+def _other_script(letters: str) -> str | None:
+    """The language code of a non-Latin, non-Cyrillic script most of ``letters`` are in."""
+    counts: dict[str, int] = {}
+    for c in letters:
+        if ord(c) < 0x0370:  # Latin and its diacritics
+            continue
+        code = _SCRIPTS.get(unicodedata.name(c, "").split(" ")[0])
+        if code:
+            counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return None
+    code, n = max(counts.items(), key=lambda kv: kv[1])
+    return code if n > len(letters) / 2 else None
+
+
 def function_words(text: str) -> tuple[int, int, int]:
     """(English function words, Lithuanian function words, all words) in ``text``."""
     words = [_fold(w) for w in _WORD.findall(text)]
@@ -98,6 +119,9 @@ def detect(text: str, default: str | None = None) -> str | None:
         return default
     if len(_CYRILLIC.findall(letters)) > len(letters) / 2:
         return "kk" if _KAZAKH_LETTERS.search(text) else "ru"
+    script = _other_script(letters)
+    if script:
+        return script
     values = _detector().compute_language_confidence_values(text)
     if not values:
         return default

@@ -191,7 +191,8 @@ def test_replies_come_in_the_language_of_the_question(engine, text, lang):
 
 
 @pytest.mark.parametrize("text", ["Сколько граждан Казахстана живёт в Литве?", "Қазақстан мен Литва арасындағы сауда қанша?",
-                                  "Wie hoch war der Handel im Jahr 2021?"])
+                                  "Wie hoch war der Handel im Jahr 2021?", "ما هي العلاقات بين ليتوانيا وكازاخستان؟",
+                                  "מה היחסים בין ליטא לקזחסטן?"])
 def test_other_languages_get_a_polite_english_reply(engine, text):
     answer = engine.ask(text)
     assert answer.kind == "unsupported_language" and "English" in answer.message and "Lithuanian" in answer.message

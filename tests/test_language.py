@@ -31,6 +31,9 @@ def test_the_language_people_write_in(text, lang):
     ("Cik lietuviešu dzīvo Kazahstānā?", "lv"),
     ("Сколько литовцев живёт в Казахстане?", "ru"),
     ("Қазақстанда қанша литвалық тұрады?", "kk"),
+    ("ما هي العلاقات بين ليتوانيا وكازاخستان؟", "ar"),   # right to left
+    ("מה היחסים בין ליטא לקזחסטן?", "he"),
+    ("立陶宛和哈萨克斯坦的关系如何？", "zh"),
 ])
 def test_other_languages_are_recognised(text, lang):
     assert detect(text) == lang
