@@ -228,9 +228,15 @@ def render_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> str:
     The visible text stays under ``limit`` characters: passage context is shortened first;
     the highlight and the citations are kept.
     """
+    return fit_html(answer, limit)[0]
+
+
+def fit_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> tuple[str, int]:
+    """:func:`render_html` and how many of the answer's passages it kept: as a last resort the
+    weakest are dropped, and buttons must not offer a passage the message does not show."""
     lang = answer.language
     if not answer.passages:
-        return _esc(answer.message or t("not_found", lang))[:limit]
+        return _esc(answer.message or t("not_found", lang))[:limit], 0
     head = []
     if answer.message:
         head.append(_esc(answer.message))
@@ -251,7 +257,7 @@ def render_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> str:
     while visible_length(out) > limit and body:  # last resort: drop the weakest passage
         body.pop()
         out = "\n\n".join(head + body + tail + ["\n".join(cites[:len(body) + 1])])
-    return out
+    return out, len(body)
 
 
 def visible_length(html_text: str) -> int:

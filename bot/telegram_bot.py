@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import html
 import logging
 import sys
@@ -26,7 +27,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, filters)
 
-from .answer import Answer, AnswerPassage, citation, render_html, visible_length
+from .answer import Answer, AnswerPassage, citation, fit_html, visible_length
 from .config import Settings
 from .dialogue import Conversation, Turn
 from .engine import Engine
@@ -209,11 +210,14 @@ async def _typing(update: Update, delay: float, answered: asyncio.Event) -> None
 
 async def _send_answer(update: Update, store: Store, answer: Answer) -> None:
     markup = None
+    text, kept = fit_html(answer, TELEGRAM_LIMIT)
+    if kept < len(answer.passages):  # passages that did not fit get no button and are not stored
+        answer = dataclasses.replace(answer, passages=answer.passages[:kept])
     if answer.passages:
         answer_id = await asyncio.to_thread(store.save_answer, update.effective_chat.id, answer.question,
                                             answer.to_state())
         markup = _keyboard(answer_id, answer)
-    await _send(update, render_html(answer, TELEGRAM_LIMIT), markup)
+    await _send(update, text, markup)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

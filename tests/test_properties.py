@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.answer import Answer, AnswerPassage, render_html, visible_length
+from bot.answer import Answer, AnswerPassage, fit_html, render_html, visible_length
 from bot.chunking import ChunkSettings, chunk_document, split_sentences
 from bot.corpus import Document, clean
 
@@ -130,6 +130,7 @@ def test_when_shortening_is_not_enough_the_weakest_passages_are_dropped(case):
     assert 1 <= len(kept) < len(passages), kept  # the best passages stay, the weakest go
     for i in kept:
         assert html.escape(passages[i - 1].highlight) in out  # whole highlights
+    assert fit_html(answer) == (out, len(kept))  # what the buttons are built from
 
 
 def test_long_context_is_shortened_and_every_passage_kept():
