@@ -100,6 +100,16 @@ def test_special_characters_and_long_questions_are_safe(tg, bot):
     assert msg["text"]
     [msg] = ask(tg, 2004, "x" * 4096)
     assert "too long" in plain(msg["text"]) or "per ilga" in plain(msg["text"])
+    # Markdown is not markup to the bot (replies are HTML): the question is still understood
+    [msg] = ask(tg, 2004, "*When* were _diplomatic_ relations `established`? [x](http://a.b) **now**")
+    assert "1992" in plain(msg["text"])
+    [msg] = ask(tg, 2004, "😀🎉🇱🇹")
+    assert "with words" in plain(msg["text"]) or "žodžiais" in plain(msg["text"])
+    [msg] = ask(tg, 2004, "ما هي العلاقات بين ليتوانيا وكازاخستان؟")  # right to left
+    assert "English or Lithuanian" in plain(msg["text"])
+    # none of this disturbed the conversation: a follow-up still refers to the last real question
+    [msg] = ask(tg, 2004, "And in 2017?")
+    assert "2017" in plain(msg["text"])
     assert tg.rejections == []
 
 
