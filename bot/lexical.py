@@ -106,7 +106,8 @@ def analyze_query(text: str) -> list[str]:
     return list(seen)
 
 
-def _word_stems(word: str) -> set[str]:
+def word_stems(word: str) -> set[str]:
+    """The (folded) word's stems under each language's stemmer, spelling-normalised."""
     return {spelling_key(_stemmer(lang).stemWord(word)) for lang in _STEMMERS}
 
 
@@ -158,7 +159,7 @@ class LexicalIndex:
 
     def idf(self, word: str) -> float:
         """Rarity of a (folded) word: unknown words count as rare as the rarest known ones."""
-        df = max((self.df.get(s, 0) for s in _word_stems(word)), default=0)
+        df = max((self.df.get(s, 0) for s in word_stems(word)), default=0)
         return float(np.log((self.size + 1) / (df + 0.5)))
 
     def coverage(self, question: str, passage_tokens: set[str]) -> float:
@@ -167,7 +168,7 @@ class LexicalIndex:
         for w in set(words(question)):
             weight = self.idf(w)
             total += weight
-            if _word_stems(w) & passage_tokens:
+            if word_stems(w) & passage_tokens:
                 found += weight
         return found / total if total > 0 else 0.0
 

@@ -1,21 +1,26 @@
 """Find the passages that answer a question, in either language, with a confidence.
 
-Scores fused per passage:
+Evidence per candidate passage, each score taken two ways where it matters — standardised
+within the passage's language and over all passages:
 
-- **dense**: cosine of question and passage vectors, *calibrated per language*. A
-  multilingual encoder scores passages in the question's own language higher across the
-  board, so a Lithuanian question tends to miss the English passage that answers it. Each
-  language's passages are therefore standardised separately (z-scores against that
-  language's score distribution for this question): the best English passage and the best
-  Lithuanian passage compete on how much they stand out in their own language, not on
-  raw cosine.
+- **dense**: cosine of question and passage vectors. A multilingual encoder scores passages
+  in the question's own language higher across the board, so a Lithuanian question tends to
+  miss the English passage that answers it; standardising each language's scores separately
+  (z-scores for this question) lets the best English and the best Lithuanian passage compete
+  on how much they stand out in their own language, not on raw cosine.
 - **sentence**: the best single sentence of the passage, scored the same way (a precise
   fact buried in a long passage still counts);
-- **lexical**: BM25 over stemmed, diacritic-folded words (names, numbers, "pilieciu").
+- **lexical**: BM25 over stemmed, diacritic-folded words (names, numbers, "pilieciu"), and a
+  second BM25 over language-neutral word prefixes (Vasiulis/Vasiulio, consultations/
+  konsultacijose); numbers shared with the question; rarity-weighted word coverage;
+- whether the passage is in the question's language.
 
-Near-duplicate passages collapse to one. The confidence combines the raw similarity of the
-best passage with how far it stands out; below a threshold calibrated on the QA set the
-answer is "not in these documents".
+A linear ranker weighs them (learned from the QA sets, ``bot/ranker.json``; the hand-set
+fusion of :class:`RetrievalSettings` when no ranker was fitted for the embedder). Near-
+duplicate passages collapse to one. The confidence (a logistic model over the best passage's
+raw similarity, how far it stands out and its word coverage) decides: below the calibrated
+threshold the answer is "not in these documents", below the "sure" level it is given with a
+"not sure" note.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import DiacriticRestorer, _word_stems, analyze, bm25, cognate_keys, words
+from .lexical import DiacriticRestorer, analyze, bm25, cognate_keys, word_stems, words
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +291,7 @@ class Retriever:
         lexical = self.index.lexical
         stems, weights = [], []
         for w in set(words(query)):
-            stems.append(_word_stems(w))
+            stems.append(word_stems(w))
             weights.append(lexical.idf(w))
         total = sum(weights)
         if total <= 0:
