@@ -183,15 +183,22 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         # chat action counts against Telegram's per-bot rate limit like a message does
         answered = asyncio.Event()
         typing = asyncio.create_task(_typing(update, TYPING_AFTER, answered))
-        t0 = time.perf_counter()
-        answer = await asyncio.to_thread(engine.reply, text, conv)
-        latency = time.perf_counter() - t0
-        await asyncio.to_thread(store.put_conversation, chat_id, conv.to_dict())
-        if answer.kind in ("answer", "not_found", "more", "more_none"):
-            await asyncio.to_thread(store.log_question, chat_id, answer.language, answer.answered, latency)
+        answer = await asyncio.to_thread(_answer_and_record, engine, store, chat_id, text, conv)
         answered.set()
         await _send_answer(update, store, answer)
         await typing
+
+
+def _answer_and_record(engine: Engine, store: Store, chat_id: int, text: str, conv: Conversation) -> Answer:
+    """One worker-thread trip per question: the answer, the conversation saved, the question
+    logged (under load, every extra trip queues behind other chats' questions)."""
+    t0 = time.perf_counter()
+    answer = engine.reply(text, conv)
+    latency = time.perf_counter() - t0
+    store.put_conversation(chat_id, conv.to_dict())
+    if answer.kind in ("answer", "not_found", "more", "more_none"):
+        store.log_question(chat_id, answer.language, answer.answered, latency)
+    return answer
 
 
 async def _typing(update: Update, delay: float, answered: asyncio.Event) -> None:
