@@ -142,13 +142,13 @@ def cmd_eval(args, settings: Settings) -> int:
 
     engine = _engine(settings)
     fit_sets = ("dev", "test", "holdout")
+    fit_qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
     if args.fit_ranker:
         from .evaluation import fit_ranker_model
         from .retrieval import RANKER_FILE, ranker_model
 
-        qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
         dialogues = [d for s in fit_sets for d in load_items(ROOT / "eval" / f"dialogues_{s}.jsonl")]
-        model = fit_ranker_model(engine, qa, dialogues)
+        model = fit_ranker_model(engine, fit_qa, dialogues)
         RANKER_FILE.write_text(json.dumps(model, indent=1))
         print(f"ranker fitted on eval/qa_*.jsonl + eval/dialogues_*.jsonl ({', '.join(fit_sets)}; "
               f"{model['fitted_on']} questions) -> {RANKER_FILE.relative_to(ROOT)}")
@@ -158,8 +158,7 @@ def cmd_eval(args, settings: Settings) -> int:
         from .evaluation import calibrate
         from .retrieval import CALIBRATION_FILE
 
-        qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
-        model = calibrate(engine, qa)
+        model = calibrate(engine, fit_qa)
         CALIBRATION_FILE.write_text(json.dumps(model, indent=1))
         print(f"calibrated on eval/qa_{{{','.join(fit_sets)}}}.jsonl ({model['fitted_on']} questions): threshold "
               f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}")

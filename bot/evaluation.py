@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .dialogue import Conversation
 from .engine import Engine
+from .retrieval import Retriever
 
 
 def _norm(s: str) -> str:
@@ -58,11 +59,24 @@ def _answered(engine: Engine, result) -> str:
     return "hedged" if result.confidence < engine.retriever.sure_threshold else "sure"
 
 
+def _targets(expect: str | list[str] | None) -> list[str]:
+    """The ``expect`` phrases, normalised: one, a list of equally good answers, or none."""
+    return [_norm(e) for e in ([] if expect is None else [expect] if isinstance(expect, str) else expect)]
+
+
+def _last_turn_query(engine: Engine, dialogue: dict) -> str:
+    """The dialogue's last turn as the engine resolves it after the earlier turns."""
+    conv = Conversation()
+    for turn in dialogue["turns"][:-1]:
+        engine.reply(turn, conv)
+    return conv.resolve(dialogue["turns"][-1])[0]
+
+
 def _rank(engine: Engine, query: str, expect: str | list[str] | None, k: int = 10) -> tuple[int | None, str]:
     """1-based rank of the first passage containing an ``expect`` phrase (one, or a list of
     equally good answers; None for out-of-domain) and how the question was answered."""
     result = engine.retriever.search(query, k=k)
-    targets = [_norm(e) for e in ([] if expect is None else [expect] if isinstance(expect, str) else expect)]
+    targets = _targets(expect)
     for i, h in enumerate(result.hits, 1):
         text = _norm(engine.index.passages[h.row].text)
         if any(t in text for t in targets):
@@ -100,10 +114,7 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
             record((item["slice"], "answerable"), item["id"], rank, how, False)
 
     for dlg in dialogues:
-        conv = Conversation()
-        for turn in dlg["turns"][:-1]:
-            engine.reply(turn, conv)
-        query, _ = conv.resolve(dlg["turns"][-1])
+        query = _last_turn_query(engine, dlg)
         name = f"dlg-{dlg['slice']}"
         if dlg.get("expect") is None:  # the conversation ends on something the documents don't answer
             _, how = _rank(engine, query, None, k=3)
@@ -131,11 +142,8 @@ def report(scores: dict[str, SliceScore], verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-CALIBRATION_FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain")
-
-
 def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
-              features: tuple[str, ...] = CALIBRATION_FEATURES) -> dict:
+              features: tuple[str, ...] = Retriever.FEATURES) -> dict:
     """Fit the answer/refuse model on ``qa`` (answerable = 1, out-of-domain = 0).
 
     A logistic regression over :meth:`Retriever.features` (see :func:`fit_refusal`).
@@ -286,15 +294,11 @@ def ranker_training_data(engine: Engine, qa: list[dict], dialogues: list[dict] =
 
     texts = [_norm(p.text) for p in engine.index.passages]
     queries = [(item["question"], item["expect"]) for item in qa if item.get("expect") is not None]
-    for dlg in dialogues:
-        conv = Conversation()
-        for turn in dlg["turns"][:-1]:
-            engine.reply(turn, conv)
-        queries.append((conv.resolve(dlg["turns"][-1])[0], dlg["expect"]))
+    queries += [(_last_turn_query(engine, dlg), dlg["expect"]) for dlg in dialogues if dlg.get("expect") is not None]
     data = []
     for query, expect in queries:
         result = engine.retriever.search(query, k=1)
-        targets = [_norm(e) for e in ([expect] if isinstance(expect, str) else expect)]
+        targets = _targets(expect)
         labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
         data.append((result.rank_features, labels))
     return data

@@ -23,6 +23,8 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+from .lexical import fold
+
 #: languages the bot answers in
 SUPPORTED = ("lt", "en")
 
@@ -76,10 +78,6 @@ def warm(background: bool = False) -> None:
         _detector()
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-
-
 #: scripts other than Latin and Cyrillic, by the first word of their letters' Unicode names
 _SCRIPTS = {"ARABIC": "ar", "HEBREW": "he", "GREEK": "el", "CJK": "zh", "HIRAGANA": "ja", "KATAKANA": "ja",
             "HANGUL": "ko", "GEORGIAN": "ka", "ARMENIAN": "hy", "DEVANAGARI": "hi", "THAI": "th"}
@@ -102,7 +100,7 @@ def _other_script(letters: str) -> str | None:
 
 def function_words(text: str) -> tuple[int, int, int]:
     """(English function words, Lithuanian function words, all words) in ``text``."""
-    words = [_fold(w) for w in _WORD.findall(text)]
+    words = [fold(w) for w in _WORD.findall(text)]
     return sum(w in _EN for w in words), sum(w in _LT for w in words), len(words)
 
 

@@ -164,13 +164,19 @@ class LexicalIndex:
 
     def coverage(self, question: str, passage_tokens: set[str]) -> float:
         """Share of the question's words (idf-weighted) found in a passage's token set."""
-        total = found = 0.0
+        return float(self.coverages(question, [passage_tokens])[0])
+
+    def coverages(self, question: str, token_sets: Sequence[set[str]]) -> np.ndarray:
+        """:meth:`coverage` for several passages, the question's stems and weights worked out once."""
+        stems, weights = [], []
         for w in set(words(question)):
-            weight = self.idf(w)
-            total += weight
-            if word_stems(w) & passage_tokens:
-                found += weight
-        return found / total if total > 0 else 0.0
+            stems.append(word_stems(w))
+            weights.append(self.idf(w))
+        total = sum(weights)
+        if total <= 0:
+            return np.zeros(len(token_sets))
+        return np.array([sum(wt for st, wt in zip(stems, weights) if st & toks) / total
+                         for toks in token_sets])
 
     @classmethod
     def build(cls, texts: Sequence[str], languages: Sequence[str]) -> "LexicalIndex":

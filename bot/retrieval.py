@@ -37,7 +37,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import DiacriticRestorer, analyze, bm25, cognate_keys, word_stems, words
+from .lexical import DiacriticRestorer, analyze, bm25, cognate_keys
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,7 @@ class Retriever:
         order = np.argsort(-fused)
 
         hits: list[Hit] = []
+        coverage = X[:, RANK_FEATURES.index("coverage")]
         for j in order:
             row = int(rows[j])
             sents = self.index.sentence_rows(row) @ q
@@ -215,11 +216,10 @@ class Retriever:
                 continue
             hits.append(Hit(row=row, score=float(fused[j]), dense=float(dense[j]),
                             lexical=float(lex_norm[j]), sentence=best,
-                            sentence_score=float(sents[best]) if sents.size else 0.0))
+                            sentence_score=float(sents[best]) if sents.size else 0.0,
+                            coverage=float(coverage[j])))
             if len(hits) >= k:
                 break
-        if hits:
-            hits[0].coverage = self.index.lexical.coverage(lexical_query or query, self._tokens(hits[0].row))
         result.hits = hits
         result.domain = self._domain(q, query)
         result.confidence = self._confidence(hits, fused, result.domain)
@@ -267,6 +267,10 @@ class Retriever:
             if keys:
                 cog = np.asarray(self._cognates.get_scores(keys), dtype=np.float64)[rows]
         top = float(cog.max()) if n else 0.0
+        cog_global = cog / top if top > 0 else cog
+        # idf-weighted share of the question's words each passage contains: absolute lexical
+        # evidence, comparable across languages and questions, unlike max-normalised BM25
+        coverage = self.index.lexical.coverages(query, [self._tokens(int(r)) for r in rows])
         numbers = set(_NUMBER.findall(query))
         have = np.zeros(n)
         if numbers:
@@ -274,33 +278,16 @@ class Retriever:
             have = np.array([len(numbers & self._numbers(int(r))) / len(numbers) for r in rows])
         values = {
             "dense_z": _zscores(dense, langs), "dense_zg": _zscores(dense, np.zeros(n)),
-            "sentence_zg": _zscores(sent_raw, np.zeros(n)), "coverage": self._coverages(query, rows), "dense_raw": dense, "sentence_z": sentence,
-            "sentence_raw": sent_raw, "lex_lang": lex_lang, "lex_global": lex_global,
-            "cog_lang": per_language(cog), "cog_global": cog / top if top > 0 else cog, "numbers": have,
+            "sentence_zg": _zscores(sent_raw, np.zeros(n)), "coverage": coverage, "dense_raw": dense,
+            "sentence_z": sentence, "sentence_raw": sent_raw, "lex_lang": lex_lang, "lex_global": lex_global,
+            "cog_lang": per_language(cog), "cog_global": cog_global, "numbers": have,
             "same_language": same, "same_x_lex_global": same * lex_global,
-            "same_x_cog_global": same * (cog / top if top > 0 else cog), "same_x_dense_raw": same * dense,
+            "same_x_cog_global": same * cog_global, "same_x_dense_raw": same * dense,
             "dense_rank": rank_score(dense), "lex_rank": rank_score(lex),
         }
         for name, v in values.items():
             f[:, col[name]] = v
         return f, lex_lang.astype(np.float32)
-
-    def _coverages(self, query: str, rows: np.ndarray) -> np.ndarray:
-        """Idf-weighted share of the question's words each passage contains (absolute lexical
-        evidence, comparable across languages and questions, unlike max-normalised BM25)."""
-        lexical = self.index.lexical
-        stems, weights = [], []
-        for w in set(words(query)):
-            stems.append(word_stems(w))
-            weights.append(lexical.idf(w))
-        total = sum(weights)
-        if total <= 0:
-            return np.zeros(len(rows))
-        out = np.empty(len(rows))
-        for i, r in enumerate(rows):
-            toks = self._tokens(int(r))
-            out[i] = sum(wt for st, wt in zip(stems, weights) if st & toks) / total
-        return out
 
     def _numbers(self, row: int) -> set[str]:
         nums = self._number_cache.get(row)
@@ -427,7 +414,6 @@ class LinearRanker:
     std: np.ndarray
     #: a runner-up is shown when its score is within this of the best passage's
     show_margin: float = 1.75
-    learned: bool = False
 
     def __post_init__(self) -> None:
         self._cols = np.array([RANK_FEATURES.index(n) for n in self.features], dtype=np.int64)
@@ -447,7 +433,7 @@ class LinearRanker:
     def from_dict(cls, d: dict) -> "LinearRanker":
         return cls(tuple(d["features"]), np.asarray(d["weights"], dtype=np.float64),
                    np.asarray(d["mean"], dtype=np.float64), np.asarray(d["std"], dtype=np.float64),
-                   float(d.get("show_margin", 1.75)), True)
+                   float(d.get("show_margin", 1.75)))
 
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
