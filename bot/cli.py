@@ -226,11 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         # The bundled encoder and FAISS run on OpenMP, whose idle threads spin by default. In
         # the bot, questions from several chats and a background /reindex share the cores, and
-        # spinning threads starve the ones with work: on 2 busy cores a question's encoding
-        # took p95 130-190 ms (up to 1.6 s under heavier load) instead of ~25 ms with passive
-        # waiting. On an idle machine passive waiting costs ~12 ms per question (24 vs 11 ms), so
-        # the one-user commands (ask, chat, index, eval) keep the default. Set here, before
-        # OpenMP is loaded; an operator's own OMP_WAIT_POLICY wins.
+        # spinning threads starve the ones with work: with one core busy elsewhere a question's
+        # encoding has a p95 of ~180 ms instead of ~50 ms with passive waiting. On an idle
+        # machine passive waiting costs ~10 ms per question (p50 ~21 vs ~12 ms), so the one-user
+        # commands (ask, chat, index, eval) keep the default. Figures: `run_bot.py bench`,
+        # "OpenMP waiting". Set here, before OpenMP is loaded; an operator's own setting wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     setup_logging(args.verbose)
     settings = Settings.from_env()

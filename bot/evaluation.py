@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .dialogue import Conversation
 from .engine import Engine
+from .language import detect
 from .retrieval import Retriever
 
 
@@ -39,6 +40,8 @@ class SliceScore:
     failures: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> str:
+        if name == "language":
+            return f"{name:<12} n={self.n:<4} detected right={self.hit1 / max(1, self.n):.2f}"
         if name.startswith("ood") or name.endswith("-ood"):
             return (f"{name:<12} n={self.n:<4} refused={self.refused / max(1, self.n):.2f} "
                     f"hedged={self.hedged / max(1, self.n):.2f}")
@@ -112,6 +115,13 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
         else:
             rank, how = _rank(engine, item["question"], item["expect"])
             record((item["slice"], "answerable"), item["id"], rank, how, False)
+            # the question's language, which the reply is framed in, from its slice ("lt-en" -> lt)
+            lang = scores["language"]
+            lang.n += 1
+            if detect(item["question"]) == item["slice"][:2]:
+                lang.hit1 += 1
+            else:
+                lang.failures.append(item["id"])
 
     for dlg in dialogues:
         query = _last_turn_query(engine, dlg)
@@ -130,7 +140,7 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
 
 def report(scores: dict[str, SliceScore], verbose: bool = False) -> str:
     order = ["en-en", "en-lt", "lt-lt", "lt-en", "lt-nodiac", "answerable", "ood", "ood-all",
-             "dlg-followup", "dlg-followup-alone", "dlg-switch", "dlg-switch-alone"]
+             "dlg-followup", "dlg-followup-alone", "dlg-switch", "dlg-switch-alone", "language"]
     names = [n for n in order if n in scores] + sorted(set(scores) - set(order))
     lines = []
     for name in names:
