@@ -10,7 +10,8 @@ Layout of ``index/``::
                            vectors.npy      passage vectors (kept for incremental rebuilds)
                            sentences.npy    sentence vectors (for the highlight)
                            faiss.index      FAISS index over the passage vectors
-                           bm25/            lexical index
+                           bm25/            lexical index: BM25, word-prefix BM25 (cognates/),
+                                            document frequencies, diacritic spellings
 
 A build writes a new ``builds/<id>.partial`` directory and only then repoints ``current``
 with an atomic rename, so a build that is running or was killed never touches the index
@@ -38,7 +39,7 @@ from .lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 REBUILD_HINT = "run: python run_bot.py index --full"
 
 

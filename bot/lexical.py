@@ -119,16 +119,22 @@ class DiacriticRestorer:
     "kiek piliečių"), using the words of the corpus itself, so the embedder sees real words.
 
     Only words the corpus knows are changed, and only when the question has no diacritics at all.
+    The word forms are worked out when the index is built (:meth:`from_texts`) and stored with it.
     """
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, forms: dict[str, str] | None = None) -> None:
+        #: folded word -> its most frequent spelling with diacritics in the corpus
+        self.forms = forms or {}
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str]) -> "DiacriticRestorer":
         counts: dict[str, dict[str, int]] = {}
         for text in texts:
             for w in _WORD.findall(text.lower()):
                 if any(c in _LT_MARKS for c in w):
                     forms = counts.setdefault(fold(w), {})
                     forms[w] = forms.get(w, 0) + 1
-        self.forms = {k: max(v, key=v.get) for k, v in counts.items()}
+        return cls({k: max(v, key=v.get) for k, v in counts.items()})
 
     def restore(self, text: str) -> str:
         if any(c in _LT_MARKS for c in text):
@@ -145,17 +151,23 @@ class DiacriticRestorer:
 
 
 class LexicalIndex:
-    """A BM25 index over passages; ``scores`` gives every passage a score for a question.
+    """Lexical evidence over passages, built once with the index and loaded with it.
 
-    It also keeps document frequencies so :meth:`coverage` can say how much of a question
-    (weighted by word rarity) a passage contains: absolute evidence that BM25's relative
-    scores lack, used for the answer/refuse decision.
+    - ``scores``: BM25 over stemmed, diacritic-folded words, every passage scored for a question;
+    - ``cognate_scores``: BM25 over language-neutral word prefixes (:func:`cognate_keys`), so
+      names and international words meet across Lithuanian and English;
+    - ``coverage``: how much of a question (weighted by word rarity) a passage contains,
+      absolute evidence that BM25's relative scores lack, from the stored document frequencies;
+    - ``restorer``: the corpus's spellings with diacritics, for questions typed without them.
     """
 
-    def __init__(self, retriever=None, size: int = 0, df: dict[str, int] | None = None) -> None:
+    def __init__(self, retriever=None, size: int = 0, df: dict[str, int] | None = None,
+                 cognates=None, restorer: DiacriticRestorer | None = None) -> None:
         self._bm25 = retriever
+        self._cognates = cognates
         self.size = size
         self.df = df or {}
+        self.restorer = restorer or DiacriticRestorer()
 
     def idf(self, word: str) -> float:
         """Rarity of a (folded) word: unknown words count as rare as the rarest known ones."""
@@ -186,28 +198,43 @@ class LexicalIndex:
         for toks in corpus_tokens:
             for tok in set(toks):
                 df[tok] = df.get(tok, 0) + 1
-        return cls(retriever, len(texts), df)
+        cognates = bm25([cognate_keys(t) or ["∅"] for t in texts]) if texts else None
+        return cls(retriever, len(texts), df, cognates, DiacriticRestorer.from_texts(texts))
+
+    @staticmethod
+    def _get_scores(index, tokens: list[str], size: int) -> np.ndarray:
+        known = [t for t in tokens if t in index.vocab_dict] if index is not None and size else []
+        if not known:
+            return np.zeros(size, dtype=np.float32)
+        return np.asarray(index.get_scores(known), dtype=np.float32)
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for ``question`` (zeros when no word matches)."""
-        tokens = analyze_query(question)
-        if not tokens or self._bm25 is None or self.size == 0:
-            return np.zeros(self.size, dtype=np.float32)
-        vocab = self._bm25.vocab_dict
-        known = [t for t in tokens if t in vocab]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        return self._get_scores(self._bm25, analyze_query(question), self.size)
+
+    def cognate_scores(self, question: str) -> np.ndarray:
+        """Word-prefix BM25 score of every passage for ``question`` (zeros when nothing matches)."""
+        return self._get_scores(self._cognates, cognate_keys(question), self.size)
 
     def save(self, directory: Path) -> None:
         import json
 
+        directory = Path(directory)
         self._bm25.save(str(directory))
-        (Path(directory) / "df.json").write_text(json.dumps(self.df, ensure_ascii=False), encoding="utf-8")
+        if self._cognates is not None:
+            self._cognates.save(str(directory / "cognates"))
+        (directory / "df.json").write_text(json.dumps(self.df, ensure_ascii=False), encoding="utf-8")
+        (directory / "diacritics.json").write_text(json.dumps(self.restorer.forms, ensure_ascii=False),
+                                                   encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "LexicalIndex":
         import json
 
-        df = json.loads((Path(directory) / "df.json").read_text(encoding="utf-8"))
-        return cls(_bm25s().BM25.load(str(directory)), size, df)
+        directory = Path(directory)
+        df = json.loads((directory / "df.json").read_text(encoding="utf-8"))
+        forms = json.loads((directory / "diacritics.json").read_text(encoding="utf-8"))
+        cognates = _bm25s().BM25.load(str(directory / "cognates")) if (directory / "cognates").is_dir() else None
+        if size and cognates is None:
+            raise ValueError("the word-prefix BM25 is missing")
+        return cls(_bm25s().BM25.load(str(directory)), size, df, cognates, DiacriticRestorer(forms))

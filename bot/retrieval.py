@@ -37,7 +37,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import DiacriticRestorer, analyze, bm25, cognate_keys
+from .lexical import analyze
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +127,12 @@ class Retriever:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
-        self.restorer = DiacriticRestorer([p.text for p in index.passages])
+        self.restorer = index.lexical.restorer
         fitted_ranker = ranker_model() if settings.learned_ranker else {}
         if fitted_ranker.get("embedder") == embedder.id:
             self._ranker = LinearRanker.from_dict(fitted_ranker)
         else:
             self._ranker = LinearRanker.hand(settings)
-        self._cognates = None
-        if index.passages:
-            self._cognates = bm25([cognate_keys(p.text) or ["∅"] for p in index.passages])
         fitted = calibration()
         self._calibration = fitted if fitted.get("embedder") == embedder.id else None
         if self._calibration is None:
@@ -261,11 +258,7 @@ class Retriever:
         top = float(lex.max()) if n else 0.0
         lex_global = lex / top if top > 0 else np.zeros(n)
         lex_lang = per_language(lex) if self.settings.lexical_per_language else lex_global
-        cog = np.zeros(n)
-        if self._cognates is not None:
-            keys = [k for k in cognate_keys(query) if k in self._cognates.vocab_dict]
-            if keys:
-                cog = np.asarray(self._cognates.get_scores(keys), dtype=np.float64)[rows]
+        cog = self.index.lexical.cognate_scores(query)[rows].astype(np.float64)
         top = float(cog.max()) if n else 0.0
         cog_global = cog / top if top > 0 else cog
         # idf-weighted share of the question's words each passage contains: absolute lexical

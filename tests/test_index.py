@@ -96,7 +96,8 @@ def test_a_missing_index_says_what_to_run(tmp_path):
         load_index(tmp_path / "nothing")
 
 
-@pytest.mark.parametrize("victim", ["vectors.npy", "faiss.index", "passages.jsonl", "manifest.json"])
+@pytest.mark.parametrize("victim", ["vectors.npy", "faiss.index", "passages.jsonl", "manifest.json",
+                                    "bm25/cognates/vocab.index.json", "bm25/diacritics.json"])
 def test_a_truncated_file_gives_a_one_line_message(small_workspace, embedder, victim):
     cur = (small_workspace.index_dir / "current").resolve()
     data = (cur / victim).read_bytes()
@@ -135,6 +136,29 @@ def test_index_full_rebuilds_everything_even_damage_no_check_can_see(small_works
     assert main(["index", "--full", "--quiet"]) == 0  # as the operator runs it (the model is cached)
     assert "index built" in capsys.readouterr().out
     assert np.allclose(np.asarray(load_index(s.index_dir, embedder.id).vectors), good, atol=1e-5)
+
+
+def test_the_lexical_evidence_is_built_with_the_index_and_only_loaded_at_start(built_index, embedder,
+                                                                              monkeypatch):
+    """The word-prefix BM25 and the diacritic spellings come from the build, not from a pass over
+    every passage when the bot starts (which would be the slow part of starting on 10^6 passages)."""
+    import bot.lexical as lexical
+    from bot.index import load_index as load
+
+    def no_building(*a, **k):
+        raise AssertionError("lexical structures must be loaded, not rebuilt, at start")
+
+    monkeypatch.setattr(lexical, "bm25", no_building)
+    monkeypatch.setattr(lexical.DiacriticRestorer, "from_texts", no_building)
+    from bot.retrieval import Retriever
+
+    idx = load(built_index.path.parent.parent)
+    Retriever(idx, embedder)  # what the engine does at start
+    assert idx.lexical.restorer.restore("kiek pilieciu") == "kiek piliečių"
+    # a Lithuanian inflection meets the English spelling of the same name through its prefix
+    scores = idx.lexical.cognate_scores("Vasiulio")
+    best = idx.passages[int(np.argmax(scores))]
+    assert scores.max() > 0 and "Vasiulis" in best.text and best.language == "en"
 
 
 def test_an_index_from_another_model_is_refused(private_workspace, embedder):
