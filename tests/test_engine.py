@@ -294,3 +294,28 @@ def test_eval_scores_slices_refusals_and_dialogues(engine):
     assert scores["dlg-followup"].hit3 == 1 and scores["dlg-followup-alone"].n == 1
     text = report(scores)
     assert "lt-en" in text and "ood" in text and "dlg-followup" in text
+
+
+def test_every_qa_set_is_well_formed_and_its_answers_are_in_the_index(built_index):
+    """A QA item whose expected phrase no indexed passage contains can never be a hit: it would
+    count as a retrieval miss whatever the retriever does (two holdout items quoted the source's
+    raw table, which cleaning turns into sentences). Ids are unique across all sets."""
+    import re
+
+    from bot.evaluation import _norm, _targets, load_items
+
+    texts = [_norm(p.text) for p in built_index.passages]
+    seen: set[str] = set()
+    slices = {"en-en", "en-lt", "lt-lt", "lt-en", "lt-nodiac", "ood", "followup", "switch"}
+    for path in sorted((ROOT / "eval").glob("*.jsonl")):
+        for item in load_items(path):
+            assert item["id"] not in seen, f"{path.name}: duplicate id {item['id']}"
+            seen.add(item["id"])
+            assert item["slice"] in slices, item
+            if item.get("expect") is None:
+                assert item["slice"] == "ood" or "turns" in item, item
+                continue
+            assert any(t in text for t in _targets(item["expect"]) for text in texts), \
+                f"{path.name} {item['id']}: no passage contains {item['expect']!r}"
+            if item["slice"] == "lt-nodiac":
+                assert not re.search("[ąčęėįšųūž]", item["question"].lower()), item
