@@ -166,6 +166,17 @@ def cmd_eval(args, settings: Settings) -> int:
 
         calibration.cache_clear()
         engine = _engine(settings)
+    if args.cv:
+        from .evaluation import cross_validate
+
+        sets = {s: (load_items(ROOT / "eval" / f"qa_{s}.jsonl"), load_items(ROOT / "eval" / f"dialogues_{s}.jsonl"))
+                for s in fit_sets}
+        for label, hand in (("learned ranker", False), ("hand-set fusion", True)):
+            scores, lines = cross_validate(engine, sets, hand=hand)
+            print(f"cross-validation, {label}: each of {', '.join(fit_sets)} scored by models fitted on the others")
+            print("\n".join(lines))
+            print(report(scores, verbose=args.verbose) + "\n")
+        return 0
     qa = load_items(ROOT / "eval" / f"qa_{args.set}.jsonl")
     dialogues = load_items(ROOT / "eval" / f"dialogues_{args.set}.jsonl")
     scores = evaluate(engine, qa, dialogues)
@@ -218,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fit-ranker", action="store_true",
                    help="first refit the passage ranker on the dev+test+holdout sets (writes bot/ranker.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--cv", action="store_true",
+                   help="cross-validate the ranker and the refusal model over the training sets (leave one set out)")
     p.add_argument("--baselines", action="store_true", help="also score plain dense, per-language dense and BM25")
     p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")
     p.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")

@@ -339,3 +339,46 @@ def fit_ranker_model(engine: Engine, qa: list[dict], dialogues: list[dict] = (),
     model["show_margin"] = float(margins[int(np.argmin([abs(shown(learned, m) - target) for m in margins]))])
     model["embedder"] = engine.embedder.id
     return model
+
+
+def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]],
+                   hand: bool = False, features: tuple[str, ...] = RANKER_FEATURES,
+                   ) -> tuple[dict[str, SliceScore], list[str]]:
+    """Leave one QA set out: fit the ranker and the answer/refuse model on the other sets, score
+    the set left out, and pool the scores over all folds. ``sets`` maps a set's name to its
+    (questions, dialogues). With ``hand`` the hand-set fusion ranks instead of a fitted ranker
+    (the refusal model is still fitted per fold). Returns the pooled scores and one line per fold.
+
+    This is how a design is chosen without touching the final test set; the engine's own ranker
+    and calibration are put back afterwards.
+    """
+    import numpy as np
+
+    from .retrieval import LinearRanker
+
+    retriever = engine.retriever
+    saved = retriever._ranker, retriever._calibration
+    pooled: dict[str, SliceScore] = defaultdict(SliceScore)
+    lines = []
+    try:
+        for held_out in sets:
+            train_qa = [i for s, (qa, _) in sets.items() if s != held_out for i in qa]
+            train_dlg = [d for s, (_, dl) in sets.items() if s != held_out for d in dl]
+            retriever._ranker = (LinearRanker.hand(retriever.settings) if hand else
+                                 LinearRanker.from_dict(fit_ranker_model(engine, train_qa, train_dlg,
+                                                                           features=features)))
+            model = calibrate(engine, train_qa)
+            retriever._calibration = {k: np.asarray(v, dtype=np.float64) if k in ("mean", "std", "weights")
+                                      else v for k, v in model.items()}
+            scores = evaluate(engine, *sets[held_out])
+            a, o = scores["answerable"], scores.get("ood", SliceScore())
+            lines.append(f"held out {held_out:<8} hit@1={a.hit1 / a.n:.2f} hit@3={a.hit3 / a.n:.2f} "
+                         f"answerable refused={a.refused / a.n:.2f} ood refused={o.refused / max(1, o.n):.2f}")
+            for name, sc in scores.items():
+                p = pooled[name]
+                p.n, p.hit1, p.hit3, p.rr = p.n + sc.n, p.hit1 + sc.hit1, p.hit3 + sc.hit3, p.rr + sc.rr
+                p.refused, p.hedged = p.refused + sc.refused, p.hedged + sc.hedged
+                p.failures += sc.failures
+    finally:
+        retriever._ranker, retriever._calibration = saved
+    return dict(pooled), lines
