@@ -16,6 +16,11 @@ import sys
 from pathlib import Path
 
 from .config import ROOT, Settings
+
+#: QA sets the ranker and the refusal model are fitted on (see README: Quality)
+TRAINING_SETS = ("dev", "test", "holdout", "unseen")
+#: the final test, measured only once a design is fixed
+FINAL_SET = "fresh"
 from .index import IndexProblem
 
 log = logging.getLogger("bot")
@@ -141,7 +146,7 @@ def cmd_eval(args, settings: Settings) -> int:
     from .evaluation import evaluate, load_items, report
 
     engine = _engine(settings)
-    fit_sets = ("dev", "test", "holdout")
+    fit_sets = TRAINING_SETS
     fit_qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
     if args.fit_ranker:
         from .evaluation import fit_ranker_model
@@ -222,12 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--json", action="store_true", help="JSON lines: one question per input line")
     p = sub.add_parser("eval", help="measure retrieval on the QA set")
-    p.add_argument("--set", default="test", choices=["dev", "test", "holdout", "unseen"])
+    p.add_argument("--set", default="test", choices=[*TRAINING_SETS, FINAL_SET])
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
-                   help="first refit the answer/refuse model on the dev+test+holdout sets (writes bot/calibration.json)")
+                   help="first refit the answer/refuse model on the training sets (dev, test, holdout, unseen; writes bot/calibration.json)")
     p.add_argument("--fit-ranker", action="store_true",
-                   help="first refit the passage ranker on the dev+test+holdout sets (writes bot/ranker.json)")
+                   help="first refit the passage ranker on the training sets (dev, test, holdout, unseen; writes bot/ranker.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--cv", action="store_true",
                    help="cross-validate the ranker and the refusal model over the training sets (leave one set out)")
