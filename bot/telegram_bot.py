@@ -176,22 +176,31 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         await _send(update, html.escape(t("slow_down", _user_language(update))))
         return
     async with _chat_lock(context, chat_id):
-        conv = await asyncio.to_thread(_conversation, store, chat_id)
-        if not conv.turns and conv.language is None and not text.strip():
-            conv.language = _user_language(update)
         # "typing…" only when the answer is not there at once: it must not add latency, and each
         # chat action counts against Telegram's per-bot rate limit like a message does
         answered = asyncio.Event()
         typing = asyncio.create_task(_typing(update, TYPING_AFTER, answered))
-        answer = await asyncio.to_thread(_answer_and_record, engine, store, chat_id, text, conv)
+        html_text, markup = await asyncio.to_thread(_question_path, engine, store, chat_id, text,
+                                                    _user_language(update))
         answered.set()
-        await _send_answer(update, store, answer)
+        await _send(update, html_text, markup)
         await typing
 
 
+def _question_path(engine: Engine, store: Store, chat_id: int, text: str, user_language: str):
+    """Everything a question needs off the event loop, in one worker-thread trip: the chat's
+    conversation loaded, the answer, the conversation saved, the question logged, the reply
+    rendered and the answer kept for its buttons. Under load every extra trip would queue behind
+    other chats' questions in the thread pool."""
+    conv = _conversation(store, chat_id)
+    if not conv.turns and conv.language is None and not text.strip():
+        conv.language = user_language
+    answer = _answer_and_record(engine, store, chat_id, text, conv)
+    return _render_reply(store, chat_id, answer)
+
+
 def _answer_and_record(engine: Engine, store: Store, chat_id: int, text: str, conv: Conversation) -> Answer:
-    """One worker-thread trip per question: the answer, the conversation saved, the question
-    logged (under load, every extra trip queues behind other chats' questions)."""
+    """The answer, the conversation saved, the question logged."""
     t0 = time.perf_counter()
     answer = engine.reply(text, conv)
     latency = time.perf_counter() - t0
@@ -215,16 +224,15 @@ async def _typing(update: Update, delay: float, answered: asyncio.Event) -> None
         log.info("typing action failed: %s", type(exc).__name__)
 
 
-async def _send_answer(update: Update, store: Store, answer: Answer) -> None:
-    markup = None
+def _render_reply(store: Store, chat_id: int, answer: Answer) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The reply's HTML (within Telegram's limit) and its buttons; the answer is stored for them.
+    Passages that did not fit get no button and are not stored."""
     text, kept = fit_html(answer, TELEGRAM_LIMIT)
-    if kept < len(answer.passages):  # passages that did not fit get no button and are not stored
+    if kept < len(answer.passages):
         answer = dataclasses.replace(answer, passages=answer.passages[:kept])
-    if answer.passages:
-        answer_id = await asyncio.to_thread(store.save_answer, update.effective_chat.id, answer.question,
-                                            answer.to_state())
-        markup = _keyboard(answer_id, answer)
-    await _send(update, text, markup)
+    if not answer.passages:
+        return text, None
+    return text, _keyboard(store.save_answer(chat_id, answer.question, answer.to_state()), answer)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -444,7 +452,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                         language=lang, answered=True,
                                         shown=[p.get("key", "") for p in state.get("passages", [])])])
         answer = await asyncio.to_thread(engine.more, conv, "/more")
-        await _send_answer(update, store, answer)
+        await _send(update, *await asyncio.to_thread(_render_reply, store, update.effective_chat.id, answer))
     else:
         await query.answer(t("expired", lang))
 
