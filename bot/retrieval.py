@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -125,6 +126,7 @@ class Retriever:
         self.settings = settings
         self._languages = np.array([p.language for p in index.passages])
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
         self.restorer = index.lexical.restorer
@@ -153,14 +155,16 @@ class Retriever:
         """
         if detect(text) == "lt":
             text = self.restorer.restore(text)
-        vec = self._cache.get(text)
-        if vec is None:
-            vec = self.embedder.encode_query([text])[0]
+        with self._cache_lock:  # several chats' worker threads share the cache
+            vec = self._cache.get(text)
+            if vec is not None:
+                self._cache.move_to_end(text)
+                return vec
+        vec = self.embedder.encode_query([text])[0]
+        with self._cache_lock:
             self._cache[text] = vec
             if len(self._cache) > 1024:
                 self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(text)
         return vec
 
     def _candidates(self, q: np.ndarray) -> np.ndarray:
