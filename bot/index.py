@@ -40,6 +40,9 @@ from .lexical import LexicalIndex
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3
+#: earlier formats whose passages and vectors a rebuild can still reuse (format 3 only added the
+#: word-prefix BM25 and the diacritic spellings to bm25/), so upgrading embeds nothing again
+REUSABLE_FORMATS = {2, 3}
 REBUILD_HINT = "run: python run_bot.py index --full"
 
 
@@ -154,17 +157,18 @@ def _current(index_dir: Path) -> Path:
     return index_dir / "current"
 
 
-def _read_manifest(build: Path) -> dict:
+def _read_manifest(build: Path, any_format: bool = False) -> dict:
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise IndexProblem(f"the index in {build} has no manifest; {REBUILD_HINT}") from None
     except (OSError, ValueError, UnicodeDecodeError):
         raise IndexProblem(f"the index manifest in {build} is damaged; {REBUILD_HINT}") from None
-    if manifest.get("format") != FORMAT_VERSION:
+    if manifest.get("format") != FORMAT_VERSION and not any_format:
+        hint = "run: python run_bot.py index" if manifest.get("format") in REUSABLE_FORMATS else REBUILD_HINT
         raise IndexProblem(
             f"the index was built by another version of the bot (format {manifest.get('format')}, "
-            f"expected {FORMAT_VERSION}); {REBUILD_HINT}")
+            f"expected {FORMAT_VERSION}); {hint}")
     return manifest
 
 
@@ -240,19 +244,21 @@ def embedding_text(passage: Passage, doc: dict) -> str:
 
 
 def _previous(index_dir: Path) -> tuple[dict | None, Path | None]:
+    """The current build's manifest (of any format: older builds' vectors may be reusable) and folder."""
     cur = _current(index_dir)
     if not cur.exists():
         return None, None
     build = cur.resolve()
     try:
-        return _read_manifest(build), build
+        return _read_manifest(build, any_format=True), build
     except IndexProblem:
         return None, None
 
 
 def _reusable(prev: dict | None, prev_build: Path | None, embedder_id: str, chunking: ChunkSettings):
     """Passages and vectors of the previous build, per document, if compatible."""
-    if not prev or prev["embedder"]["id"] != embedder_id or prev.get("chunking") != chunking.as_dict():
+    if not prev or prev.get("format") not in REUSABLE_FORMATS or prev["embedder"]["id"] != embedder_id \
+            or prev.get("chunking") != chunking.as_dict():
         return {}
     try:
         passages = [Passage.from_dict(json.loads(line))
@@ -299,7 +305,8 @@ def build_index(
 
     # Fast path: nothing changed, judged from file hashes alone.
     known_id = embedder.id if embedder is not None else expected_id(embedder_spec)
-    if prev and known_id == prev["embedder"]["id"] and prev.get("chunking") == chunking.as_dict():
+    if prev and prev.get("format") == FORMAT_VERSION and known_id == prev["embedder"]["id"] \
+            and prev.get("chunking") == chunking.as_dict():
         hashes = {p.stem: corpus_mod.fingerprint(p) for p in files}
         old = {d: v["hash"] for d, v in prev["documents"].items()}
         old.update({d: v for d, v in prev.get("skipped", {}).items()})
@@ -329,7 +336,7 @@ def build_index(
 
     embedder = embedder or load_embedder(embedder_spec)
     reuse = {} if full else _reusable(prev, prev_build, embedder.id, chunking)
-    prev_docs = (prev or {}).get("documents", {})
+    prev_docs = prev.get("documents", {}) if prev and prev.get("format") in REUSABLE_FORMATS else {}
 
     all_passages: list[Passage] = []
     vec_parts: list[np.ndarray] = []

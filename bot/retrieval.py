@@ -386,11 +386,14 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 def calibration() -> dict:
     """The fitted confidence model (see :func:`bot.evaluation.calibrate`)."""
     try:
-        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-        numeric = ("mean", "std", "weights")
-        return {k: np.asarray(v, dtype=np.float64) if k in numeric else v for k, v in data.items()}
+        return calibration_arrays(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return {}
+
+
+def calibration_arrays(model: dict) -> dict:
+    """A calibration model as JSON stores it, with its vectors as numpy arrays."""
+    return {k: np.asarray(v, dtype=np.float64) if k in ("mean", "std", "weights") else v for k, v in model.items()}
 
 
 #: per-passage features the ranker sees (see :meth:`Retriever._rank_features`)

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from telegram import (BotCommand, BotCommandScopeDefault, InlineKeyboardButton, InlineKeyboardMarkup,
                       Update)
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, filters)
 
@@ -180,11 +180,13 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         # chat action counts against Telegram's per-bot rate limit like a message does
         answered = asyncio.Event()
         typing = asyncio.create_task(_typing(update, TYPING_AFTER, answered))
-        html_text, markup = await asyncio.to_thread(_question_path, engine, store, chat_id, text,
-                                                    _user_language(update))
-        answered.set()
+        try:
+            html_text, markup = await asyncio.to_thread(_question_path, engine, store, chat_id, text,
+                                                        _user_language(update))
+        finally:  # also on an error: no "typing…" after the apology, no task left behind
+            answered.set()
+            await typing
         await _send(update, html_text, markup)
-        await typing
 
 
 def _question_path(engine: Engine, store: Store, chat_id: int, text: str, user_language: str):
@@ -220,7 +222,7 @@ async def _typing(update: Update, delay: float, answered: asyncio.Event) -> None
         pass
     try:
         await update.effective_chat.send_action(ChatAction.TYPING)
-    except (TimedOut, NetworkError) as exc:  # cosmetic: never lose the answer over it
+    except TelegramError as exc:  # cosmetic (timed out, bot blocked...): never lose the answer over it
         log.info("typing action failed: %s", type(exc).__name__)
 
 
@@ -451,8 +453,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         conv = Conversation(turns=[Turn(question=state["question"], query=state.get("query") or state["question"],
                                         language=lang, answered=True,
                                         shown=[p.get("key", "") for p in state.get("passages", [])])])
-        answer = await asyncio.to_thread(engine.more, conv, "/more")
-        await _send(update, *await asyncio.to_thread(_render_reply, store, update.effective_chat.id, answer))
+        chat_id = update.effective_chat.id
+        await _send(update, *await asyncio.to_thread(
+            lambda: _render_reply(store, chat_id, engine.more(conv, "/more"))))
     else:
         await query.answer(t("expired", lang))
 

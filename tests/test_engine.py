@@ -327,20 +327,27 @@ def test_cross_validation_never_fits_on_the_set_it_scores_and_restores_the_engin
     qa = {s: ev.load_items(ROOT / "eval" / f"qa_{s}.jsonl")[::6] for s in ("dev", "test")}
     dialogues = {s: ev.load_items(ROOT / "eval" / f"dialogues_{s}.jsonl")[:3] for s in ("dev", "test")}
     sets = {s: (qa[s], dialogues[s]) for s in qa}
-    fitted_on, real_fit = [], ev.fit_ranker_model
+    fitted_on, calibrated_on, real_fit, real_calibrate = [], [], ev.fit_ranker_model, ev.calibrate
 
     def recording_fit(eng, questions, dlgs=(), **kw):
         fitted_on.append({i["id"] for i in [*questions, *dlgs]})
         return real_fit(eng, questions, dlgs, **kw)
 
+    def recording_calibrate(eng, questions, *a, **kw):
+        calibrated_on.append({i["id"] for i in questions})
+        return real_calibrate(eng, questions, *a, **kw)
+
     monkeypatch.setattr(ev, "fit_ranker_model", recording_fit)
+    monkeypatch.setattr(ev, "calibrate", recording_calibrate)
     before = engine.retriever._ranker, engine.retriever._calibration
     scores, lines = ev.cross_validate(engine, sets)
     assert (engine.retriever._ranker, engine.retriever._calibration) == before
     assert len(lines) == 2 and lines[0].startswith("held out dev")
-    for held_out, ids in zip(sets, fitted_on):
+    assert len(fitted_on) == len(calibrated_on) == len(sets)
+    for held_out, ids, cal_ids in zip(sets, fitted_on, calibrated_on):
         own = {i["id"] for i in [*qa[held_out], *dialogues[held_out]]}
         other = next(s for s in sets if s != held_out)
         assert not ids & own and ids >= {i["id"] for i in qa[other]}
+        assert not cal_ids & own and cal_ids == {i["id"] for i in qa[other]}
     answerable = sum(1 for s in qa.values() for i in s if i["expect"] is not None)
     assert scores["answerable"].n == answerable and scores["answerable"].hit3 >= 0.6 * answerable

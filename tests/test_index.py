@@ -110,6 +110,44 @@ def test_a_truncated_file_gives_a_one_line_message(small_workspace, embedder, vi
     assert load_index(small_workspace.index_dir, embedder.id).passages
 
 
+@pytest.mark.parametrize("victim", ["bm25/cognates/vocab.index.json", "bm25/diacritics.json", "bm25/df.json"])
+def test_a_same_size_garbled_lexical_file_gives_a_one_line_message(small_workspace, embedder, victim):
+    cur = (small_workspace.index_dir / "current").resolve()
+    n = (cur / victim).stat().st_size
+    (cur / victim).write_bytes(b"{" + b"\x00" * (n - 1))  # passes the size check, cannot be parsed
+    with pytest.raises(IndexProblem) as err:
+        load_index(small_workspace.index_dir, embedder.id)
+    assert "\n" not in str(err.value) and "index --full" in str(err.value)
+
+
+def test_an_index_of_the_previous_format_is_upgraded_without_embedding_again(private_workspace, embedder):
+    """Format 3 only added lexical files: a plain `index` run reuses a format-2 build's vectors."""
+    import json
+    import shutil
+
+    s = private_workspace
+    cur = (s.index_dir / "current").resolve()
+    manifest = json.loads((cur / "manifest.json").read_text(encoding="utf-8"))
+    shutil.rmtree(cur / "bm25" / "cognates")
+    (cur / "bm25" / "diacritics.json").unlink()
+    manifest["format"] = 2
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if (cur / k).exists()}
+    (cur / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexProblem, match=r"format 2, expected 3\); run: python run_bot.py index$"):
+        load_index(s.index_dir, embedder.id)
+
+    class NoEmbedding:
+        id, dim = embedder.id, embedder.dim
+
+        def encode_document(self, texts, **kw):
+            raise AssertionError(f"{len(texts)} texts embedded again")
+
+    summary = build_index(s.corpus_dir, s.index_dir, embedder=NoEmbedding())
+    assert not summary.unchanged and not summary.added and not summary.changed
+    idx = load_index(s.index_dir, embedder.id)
+    assert idx.manifest["format"] == index_mod.FORMAT_VERSION and idx.lexical.cognate_scores("Vasiulio").max() > 0
+
+
 def test_a_plain_index_run_also_repairs_a_truncated_file(private_workspace, embedder):
     # the unchanged-corpus shortcut must not trust a damaged build
     cur = (private_workspace.index_dir / "current").resolve()
@@ -148,7 +186,9 @@ def test_the_lexical_evidence_is_built_with_the_index_and_only_loaded_at_start(b
     def no_building(*a, **k):
         raise AssertionError("lexical structures must be loaded, not rebuilt, at start")
 
-    monkeypatch.setattr(lexical, "bm25", no_building)
+    # any BM25 indexing or lexical build at start would go through these
+    monkeypatch.setattr(lexical._bm25s().BM25, "index", no_building)
+    monkeypatch.setattr(lexical.LexicalIndex, "build", no_building)
     monkeypatch.setattr(lexical.DiacriticRestorer, "from_texts", no_building)
     from bot.retrieval import Retriever
 
