@@ -161,15 +161,12 @@ def cmd_eval(args, settings: Settings) -> int:
         engine = _engine(settings)
     if args.calibrate:
         from .evaluation import calibrate
-        from .retrieval import CALIBRATION_FILE
+        from .retrieval import CALIBRATION_FILE, EXEMPLARS_FILE, save_calibration
 
         model = calibrate(engine, fit_qa)
-        CALIBRATION_FILE.write_text(json.dumps(model, indent=1))
+        save_calibration(model)
         print(f"calibrated on eval/qa_{{{','.join(fit_sets)}}}.jsonl ({model['fitted_on']} questions): threshold "
-              f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}")
-        from .retrieval import calibration
-
-        calibration.cache_clear()
+              f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}, {EXEMPLARS_FILE.relative_to(ROOT)}")
         engine = _engine(settings)
     if args.cv:
         from .evaluation import cross_validate

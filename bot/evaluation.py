@@ -156,19 +156,34 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
               features: tuple[str, ...] = Retriever.FEATURES) -> dict:
     """Fit the answer/refuse model on ``qa`` (answerable = 1, out-of-domain = 0).
 
-    A logistic regression over :meth:`Retriever.features` (see :func:`fit_refusal`).
+    A logistic regression over :meth:`Retriever.features` (see :func:`fit_refusal`). With the
+    "exemplar" feature the questions of ``qa`` themselves become the exemplars (their vectors
+    and labels are part of the model), each scored against the others while fitting.
     """
     import numpy as np
 
-    X, y = [], []
+    retriever = engine.retriever
+    base = tuple(f for f in features if f != "exemplar")
+    rows, vectors, y = [], [], []
     for item in qa:
-        result = engine.retriever.search(item["question"], k=5)
+        result = retriever.search(item["question"], k=5)
         if not result.hits:
             continue
-        X.append(engine.retriever.features(result.hits, result.fused, result.domain, features))
+        rows.append(retriever.features(result.hits, result.fused, result.domain, base))
+        vectors.append(retriever.embed(item["question"]))
         y.append(0.0 if item.get("expect") is None else 1.0)
-    model = fit_refusal(np.array(X), np.array(y), max_refused)
-    model.update(embedder=engine.embedder.id, features=list(features))
+    X, y = np.array(rows), np.array(y)
+    extra = {}
+    if "exemplar" in features:
+        exemplars = (np.array(vectors, dtype=np.float32), y.astype(np.int8))
+        # the model is stored with float16 exemplars: fit on what will be used
+        exemplars = (exemplars[0].astype(np.float16).astype(np.float32), exemplars[1])
+        column = np.array([retriever.exemplar(v, exemplars, leave_out=i) for i, v in enumerate(vectors)])
+        X = np.column_stack([X, column])
+        extra = {"exemplars": exemplars[0], "exemplar_labels": exemplars[1]}
+    names = [*base, *(["exemplar"] if "exemplar" in features else [])]
+    model = fit_refusal(X, y, max_refused)
+    model.update(embedder=engine.embedder.id, features=names, **extra)
     return model
 
 

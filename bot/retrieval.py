@@ -94,6 +94,8 @@ class Retrieval:
     fused: np.ndarray | None = None
     #: closeness of the question to the corpus as a whole (centroid of its language)
     domain: float = 0.0
+    #: how much more the question resembles known out-of-domain questions than answerable ones
+    exemplar: float = 0.0
     #: candidate passage rows and their ranker features (columns :data:`RANK_FEATURES`)
     rows: np.ndarray | None = None
     rank_features: np.ndarray | None = None
@@ -223,7 +225,8 @@ class Retriever:
                 break
         result.hits = hits
         result.domain = self._domain(q, query)
-        result.confidence = self._confidence(hits, fused, result.domain)
+        result.exemplar = self.exemplar(q)
+        result.confidence = self._confidence(hits, fused, result.domain, result.exemplar)
         result.answered = bool(hits) and result.confidence >= self.threshold
         result.fused = fused
         result.rows, result.rank_features = rows, X
@@ -324,25 +327,57 @@ class Retriever:
             c = self._centroids.get("all")
         return float(q @ c) if c is not None else 0.0
 
-    FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain")
+    def exemplar(self, q: np.ndarray, exemplars: tuple[np.ndarray, np.ndarray] | None = None,
+                 leave_out: int | None = None) -> float:
+        """How much more the question resembles the known out-of-domain questions than the known
+        answerable ones: mean cosine to its :data:`EXEMPLAR_K` nearest out-of-domain training
+        questions minus the same for answerable ones (0 without exemplars).
+
+        Near-topic questions the documents do not answer ("What is the population of
+        Kazakhstan?") retrieve passages about the same countries and numbers, so nothing the
+        retriever computes sets them apart; but people ask such questions again and again, in
+        both languages, and their vectors sit near the ones seen in training. ``exemplars``
+        (vectors, 1 = answerable / 0 = out-of-domain) default to the calibrated model's;
+        ``leave_out`` skips one of them (a training question scored against the others).
+        """
+        if exemplars is None:
+            c = self._calibration or {}
+            if "exemplars" not in c:
+                return 0.0
+            exemplars = (c["exemplars"], c["exemplar_labels"])
+        vectors, labels = exemplars
+        sims = np.asarray(vectors @ q, dtype=np.float64)
+        if leave_out is not None:
+            sims[leave_out] = np.nan
+        near = []
+        for label in (0, 1):
+            s = sims[(labels == label) & ~np.isnan(sims)]
+            if s.size == 0:
+                return 0.0
+            near.append(float(np.sort(s)[-EXEMPLAR_K:].mean()))
+        return near[0] - near[1]
+
+    FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain",
+                "exemplar")
 
     def features(self, hits: list[Hit], fused: np.ndarray, domain: float = 0.0,
-                 names: tuple[str, ...] | None = None) -> np.ndarray:
+                 names: tuple[str, ...] | None = None, exemplar: float = 0.0) -> np.ndarray:
         """What the answer/refuse decision looks at, for the top passage.
 
         raw cosine of passage and best sentence (absolute closeness), fused score and its
         margin over the runner-up and over the median (how far it stands out), and the
-        idf-weighted share of the question's words it contains (lexical evidence), and the
-        question's closeness to the corpus centroid. ``names`` picks a subset (the calibrated
-        model's own list).
+        idf-weighted share of the question's words it contains (lexical evidence), the
+        question's closeness to the corpus centroid, and its resemblance to known out-of-domain
+        questions (:meth:`exemplar`). ``names`` picks a subset (the calibrated model's own list).
         """
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else float(np.median(fused))
         values = dict(zip(self.FEATURES, (top.dense, top.sentence_score, top.score, top.score - second,
-                                          top.score - float(np.median(fused)), top.coverage, domain)))
+                                          top.score - float(np.median(fused)), top.coverage, domain,
+                                          exemplar)))
         return np.array([values[n] for n in (names or self.FEATURES)], dtype=np.float64)
 
-    def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float) -> float:
+    def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float, exemplar: float = 0.0) -> float:
         """A 0..1 confidence that the top passage answers: a logistic model over
         :meth:`features`, fitted on the dev and test QA sets (``python run_bot.py eval --calibrate``).
 
@@ -355,7 +390,7 @@ class Retriever:
         if c is None:
             return float(max(0.0, hits[0].dense))
         names = tuple(c.get("features") or self.FEATURES)
-        x = (self.features(hits, fused, domain, names) - c["mean"]) / c["std"]
+        x = (self.features(hits, fused, domain, names, exemplar) - c["mean"]) / c["std"]
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
 
@@ -380,15 +415,41 @@ class Retriever:
 
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+#: the training questions' vectors and labels behind :meth:`Retriever.exemplar`
+EXEMPLARS_FILE = Path(__file__).with_name("exemplars.npz")
+#: nearest training questions of each kind the exemplar feature averages over
+EXEMPLAR_K = 3
 
 
 @lru_cache(maxsize=1)
 def calibration() -> dict:
-    """The fitted confidence model (see :func:`bot.evaluation.calibrate`)."""
+    """The fitted confidence model (see :func:`bot.evaluation.calibrate`), with its exemplars
+    when the model uses them."""
     try:
-        return calibration_arrays(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")))
+        model = calibration_arrays(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return {}
+    if "exemplar" in model.get("features", ()):
+        try:
+            with np.load(EXEMPLARS_FILE) as data:
+                model["exemplars"] = data["vectors"].astype(np.float32)
+                model["exemplar_labels"] = data["labels"].astype(np.int8)
+        except (OSError, ValueError, KeyError):
+            log.warning("%s is missing or damaged: the answer/refuse model is not used "
+                        "(run: python run_bot.py eval --calibrate)", EXEMPLARS_FILE.name)
+            return {}
+    return model
+
+
+def save_calibration(model: dict) -> None:
+    """Write a model from :func:`bot.evaluation.calibrate`: numbers as JSON, exemplars as npz."""
+    plain = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in model.items()
+             if k not in ("exemplars", "exemplar_labels")}
+    CALIBRATION_FILE.write_text(json.dumps(plain, indent=1))
+    if "exemplars" in model:
+        np.savez_compressed(EXEMPLARS_FILE, vectors=np.asarray(model["exemplars"], dtype=np.float16),
+                            labels=np.asarray(model["exemplar_labels"], dtype=np.int8))
+    calibration.cache_clear()
 
 
 def calibration_arrays(model: dict) -> dict:
