@@ -18,7 +18,8 @@ within the passage's language and over all passages:
 A linear ranker weighs them (learned from the QA sets, ``bot/ranker.json``; the hand-set
 fusion of :class:`RetrievalSettings` when no ranker was fitted for the embedder). Near-
 duplicate passages collapse to one. The confidence (a logistic model over the best passage's
-raw similarity, how far it stands out and its word coverage) decides: below the calibrated
+raw similarity, how far it stands out, its word coverage, and how much the question resembles
+known out-of-domain questions more than answerable ones) decides: below the calibrated
 threshold the answer is "not in these documents", below the "sure" level it is given with a
 "not sure" note.
 """
