@@ -147,13 +147,15 @@ def cmd_eval(args, settings: Settings) -> int:
 
     engine = _engine(settings)
     fit_sets = TRAINING_SETS
-    fit_qa = [i for s in fit_sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl")]
+    # each training set's (questions, dialogues), read once for fitting and cross-validation
+    sets = {s: (load_items(ROOT / "eval" / f"qa_{s}.jsonl"), load_items(ROOT / "eval" / f"dialogues_{s}.jsonl"))
+            for s in fit_sets}
+    fit_qa = [i for qa, _ in sets.values() for i in qa]
     if args.fit_ranker:
         from .evaluation import fit_ranker_model
         from .retrieval import RANKER_FILE, ranker_model
 
-        dialogues = [d for s in fit_sets for d in load_items(ROOT / "eval" / f"dialogues_{s}.jsonl")]
-        model = fit_ranker_model(engine, fit_qa, dialogues)
+        model = fit_ranker_model(engine, fit_qa, [d for _, dl in sets.values() for d in dl])
         RANKER_FILE.write_text(json.dumps(model, indent=1))
         print(f"ranker fitted on eval/qa_*.jsonl + eval/dialogues_*.jsonl ({', '.join(fit_sets)}; "
               f"{model['fitted_on']} questions) -> {RANKER_FILE.relative_to(ROOT)}")
@@ -171,8 +173,6 @@ def cmd_eval(args, settings: Settings) -> int:
     if args.cv:
         from .evaluation import cross_validate
 
-        sets = {s: (load_items(ROOT / "eval" / f"qa_{s}.jsonl"), load_items(ROOT / "eval" / f"dialogues_{s}.jsonl"))
-                for s in fit_sets}
         for label, hand in (("learned ranker", False), ("hand-set fusion", True)):
             scores, lines = cross_validate(engine, sets, hand=hand)
             print(f"cross-validation, {label}: each of {', '.join(fit_sets)} scored by models fitted on the others")
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         # The bundled encoder and FAISS run on OpenMP, whose idle threads spin by default. In
         # the bot, questions from several chats and a background /reindex share the cores, and
         # spinning threads starve the ones with work: with one core busy elsewhere a question's
-        # encoding has a p95 of ~180 ms instead of ~50 ms with passive waiting. On an idle
+        # encoding has a p95 of ~150-180 ms instead of ~30 ms with passive waiting. On an idle
         # machine passive waiting costs ~10 ms per question (p50 ~21 vs ~12 ms), so the one-user
         # commands (ask, chat, index, eval) keep the default. Figures: `run_bot.py bench`,
         # "OpenMP waiting". Set here, before OpenMP is loaded; an operator's own setting wins.

@@ -175,9 +175,8 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
     X, y = np.array(rows), np.array(y)
     extra = {}
     if "exemplar" in features:
-        exemplars = (np.array(vectors, dtype=np.float32), y.astype(np.int8))
         # the model is stored with float16 exemplars: fit on what will be used
-        exemplars = (exemplars[0].astype(np.float16).astype(np.float32), exemplars[1])
+        exemplars = (np.array(vectors, dtype=np.float16).astype(np.float32), y.astype(np.int8))
         column = np.array([retriever.exemplar(v, exemplars, leave_out=i) for i, v in enumerate(vectors)])
         X = np.column_stack([X, column])
         extra = {"exemplars": exemplars[0], "exemplar_labels": exemplars[1]}
@@ -240,7 +239,7 @@ def baselines(engine: Engine, qa: list[dict]) -> str:
             if item.get("expect") is None:
                 continue
             order = np.argsort(-score(item["question"]))[:3]
-            targets = [_norm(e) for e in ([item["expect"]] if isinstance(item["expect"], str) else item["expect"])]
+            targets = _targets(item["expect"])
             ranks = [i for i, r in enumerate(order, 1) if any(t in _norm(idx.passages[r].text) for t in targets)]
             for key in (item["slice"], "answerable"):
                 per[key][0] += 1

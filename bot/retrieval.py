@@ -380,7 +380,7 @@ class Retriever:
 
     def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float, exemplar: float = 0.0) -> float:
         """A 0..1 confidence that the top passage answers: a logistic model over
-        :meth:`features`, fitted on the dev and test QA sets (``python run_bot.py eval --calibrate``).
+        :meth:`features`, fitted on the training QA sets (``python run_bot.py eval --calibrate``).
 
         The model is fitted per embedder; with an embedder it was not fitted for, the
         confidence is the top passage's raw cosine and nothing is refused.
