@@ -39,8 +39,13 @@ class Timing:
 
 
 def clean_input(text: str) -> str:
-    """Drop control characters and NULs, collapse whitespace; keep letters of any script."""
+    """Drop control characters and NULs, Markdown marks and links ("[text](url)" keeps its
+    text, a bare address goes), collapse whitespace; keep letters of any script. A question
+    pasted with formatting then means what it says."""
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", " ", text or "")
+    text = re.sub(r"\[([^\]]*)\]\((?:https?://|www\.)[^)\s]*\)", r"\1", text)
+    text = re.sub(r"(?:https?://|www\.)\S+", " ", text)
+    text = re.sub(r"[*_`~]+", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -186,7 +186,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
     return model
 
 
-def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10) -> dict:
+def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10, max_hedged: float = 0.10) -> dict:
     """Logistic regression answerable (1) vs out-of-domain (0) over standardised features
     (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
     that refuses at most ``max_refused`` of the answerable questions, with a small safety margin,
@@ -211,8 +211,11 @@ def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10)
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
     # above "sure" at most ``max_unhedged_ood`` of the out-of-domain questions remain: answers
     # between the two thresholds are given with a "not sure" note
+    # ... unless that would put the note on more than ``max_hedged`` of the answerable ones: a
+    # note on most right answers would mean nothing
     neg = conf[y == 0]
-    sure = max(threshold, float(np.quantile(neg, 1 - max_unhedged_ood))) if len(neg) else threshold
+    sure = float(np.quantile(neg, 1 - max_unhedged_ood)) if len(neg) else threshold
+    sure = max(threshold, min(sure, float(np.quantile(pos, max_hedged)) if len(pos) else sure))
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
             "threshold": threshold, "sure": sure, "fitted_on": len(y)}
 
@@ -305,10 +308,11 @@ def fit_ranker(groups: list[tuple], features: tuple[str, ...],
 #: the ranker's features (see :data:`bot.retrieval.RANK_FEATURES`): the hand fusion's five
 #: (per-language z of dense and best-sentence cosine, per-language BM25 and word-prefix BM25,
 #: numbers), whether the passage is in the question's language, BM25 and prefix BM25 against
-#: all passages, dense and best-sentence cosine standardised over all passages, and coverage.
-#: Chosen by cross-validation over the dev, test and holdout sets (3-fold by set, 5-fold by question).
+#: all passages, dense and best-sentence cosine standardised over all passages, coverage, and the
+#: BM25 of the question translated word by word into the other language (per language).
+#: Chosen by cross-validation over the training sets, leaving one set (one writer) out at a time.
 RANKER_FEATURES = ("dense_z", "sentence_z", "lex_lang", "cog_lang", "numbers", "same_language", "lex_global",
-                   "cog_global", "dense_zg", "sentence_zg", "coverage")
+                   "cog_global", "dense_zg", "sentence_zg", "coverage", "trans_lang")
 
 
 def ranker_training_data(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple]:

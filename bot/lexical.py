@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: Lithuanian<->English word lexicon in token form (built by scripts/build_lexicon.py from FreeDict)
+LEXICON_FILE = Path(__file__).with_name("lexicon.json")
 _STEMMERS = {"lt": "lithuanian", "en": "english"}
 #: very common words that carry no evidence (after folding); Snowball lists are not shipped
 _STOPWORDS = set(
@@ -150,6 +152,40 @@ class DiacriticRestorer:
         return _WORD.sub(swap, text)
 
 
+def lexicon_key(word: str, language: str) -> str:
+    """How the lexicon files a (folded) word: its stem's first five letters, so the forms a
+    stemmer leaves apart still meet ("piliečių"/"pilietis", "gyvena"/"gyventi")."""
+    return spelling_key(_stemmer(language).stemWord(word))[:5]
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, dict[str, list[str]]]:
+    import json
+
+    try:
+        data = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {lang: data.get(lang, {}) for lang in _STEMMERS}
+
+
+def translate(question: str, language: str | None) -> list[list[str]]:
+    """The question's words looked up in the bilingual lexicon, as index tokens (:func:`analyze`)
+    of the *other* language, one list per word found:
+    "piliečių gyvena" -> [["citizen", "subject"], ["abid", "life", ...]].
+    ``language`` is the question's; when it is not known, both directions are tried. Words the
+    lexicon lacks give nothing (names and international words are the word-prefix BM25's job)."""
+    lexicon = _lexicon()
+    out = []
+    for src in ([language] if language in _STEMMERS else list(_STEMMERS)):
+        table = lexicon.get(src, {})
+        for w in dict.fromkeys(words(question)):
+            if w in _STOPWORDS or not (found := table.get(lexicon_key(w, src))):
+                continue
+            out.append(list(found))
+    return out
+
+
 class LexicalIndex:
     """Lexical evidence over passages, built once with the index and loaded with it.
 
@@ -178,11 +214,21 @@ class LexicalIndex:
         """Share of the question's words (idf-weighted) found in a passage's token set."""
         return float(self.coverages(question, [passage_tokens])[0])
 
-    def coverages(self, question: str, token_sets: Sequence[set[str]]) -> np.ndarray:
-        """:meth:`coverage` for several passages, the question's stems and weights worked out once."""
+    def coverages(self, question: str, token_sets: Sequence[set[str]], bilingual: bool = True) -> np.ndarray:
+        """:meth:`coverage` for several passages, the question's stems and weights worked out once.
+        With ``bilingual`` a word also counts as found when one of its translations is, or a word
+        with its prefix (:func:`cognate_key`; passage token sets then carry "~" + prefix)."""
         stems, weights = [], []
+        lexicon = _lexicon() if bilingual else {}
         for w in set(words(question)):
-            stems.append(word_stems(w))
+            found = word_stems(w)
+            for src, table in lexicon.items():
+                # a translation counts in any inflection: by its word prefix too
+                found = found | {"~" + k for t in table.get(lexicon_key(w, src), ()) if (k := cognate_key(t))}
+                found = found | set(table.get(lexicon_key(w, src), ()))
+            if bilingual and (key := cognate_key(w)):
+                found = found | {"~" + key}
+            stems.append(found)
             weights.append(self.idf(w))
         total = sum(weights)
         if total <= 0:
@@ -215,6 +261,20 @@ class LexicalIndex:
     def cognate_scores(self, question: str) -> np.ndarray:
         """Word-prefix BM25 score of every passage for ``question`` (zeros when nothing matches)."""
         return self._get_scores(self._cognates, cognate_keys(question), self.size)
+
+    def translated_scores(self, question: str, language: str | None) -> np.ndarray:
+        """BM25 evidence of every passage for the question's words translated into the other
+        language (:func:`translate`): per word, its best-matching translation's BM25 score, summed
+        over words, so a word with many senses counts once, like a word with one."""
+        total = np.zeros(self.size, dtype=np.float32)
+        if self._bm25 is None or not self.size:
+            return total
+        vocab = self._bm25.vocab_dict
+        for senses in translate(question, language):
+            known = [t for t in senses if t in vocab]
+            if known:
+                total += np.max([self._bm25.get_scores([t]) for t in known], axis=0)
+        return total
 
     def save(self, directory: Path) -> None:
         import json

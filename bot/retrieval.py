@@ -39,7 +39,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import analyze
+from .lexical import analyze, cognate_keys
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +271,11 @@ class Retriever:
         cog_global = cog / top if top > 0 else cog
         # idf-weighted share of the question's words each passage contains: absolute lexical
         # evidence, comparable across languages and questions, unlike max-normalised BM25
+        # the question's words through the bilingual lexicon, scored on the other language only
+        trans = self.index.lexical.translated_scores(query, question_language)[rows].astype(np.float64)
+        trans = np.where(same > 0, 0.0, trans) if question_language else trans
+        top = float(trans.max()) if n else 0.0
+        trans_global = trans / top if top > 0 else trans
         coverage = self.index.lexical.coverages(query, [self._tokens(int(r)) for r in rows])
         numbers = set(_NUMBER.findall(query))
         have = np.zeros(n)
@@ -285,6 +290,7 @@ class Retriever:
             "same_language": same, "same_x_lex_global": same * lex_global,
             "same_x_cog_global": same * cog_global, "same_x_dense_raw": same * dense,
             "dense_rank": rank_score(dense), "lex_rank": rank_score(lex),
+            "trans_lang": per_language(trans), "trans_global": trans_global,
         }
         for name, v in values.items():
             f[:, col[name]] = v
@@ -300,7 +306,8 @@ class Retriever:
         toks = self._token_cache.get(row)
         if toks is None:
             p = self.index.passages[row]
-            toks = self._token_cache[row] = set(analyze(p.text, p.language))
+            # stems, plus word prefixes ("~diplo") that meet the other language's cognates
+            toks = self._token_cache[row] = set(analyze(p.text, p.language)) | {"~" + k for k in cognate_keys(p.text)}
         return toks
 
     def _duplicate(self, a: int, a_sentence: int, b: int) -> bool:
@@ -373,9 +380,9 @@ class Retriever:
         """
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else float(np.median(fused))
-        values = dict(zip(self.FEATURES, (top.dense, top.sentence_score, top.score, top.score - second,
-                                          top.score - float(np.median(fused)), top.coverage, domain,
-                                          exemplar)))
+        values = {"dense": top.dense, "sentence": top.sentence_score, "fused": top.score,
+                  "margin_second": top.score - second, "margin_median": top.score - float(np.median(fused)),
+                  "coverage": top.coverage, "domain": domain, "exemplar": exemplar}
         return np.array([values[n] for n in (names or self.FEATURES)], dtype=np.float64)
 
     def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float, exemplar: float = 0.0) -> float:
@@ -430,6 +437,11 @@ def calibration() -> dict:
         model = calibration_arrays(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return {}
+    unknown = set(model.get("features", ())) - set(Retriever.FEATURES)
+    if unknown:
+        log.warning("%s uses features this version does not compute (%s): the answer/refuse model is "
+                    "not used (run: python run_bot.py eval --calibrate)", CALIBRATION_FILE.name, ", ".join(sorted(unknown)))
+        return {}
     if "exemplar" in model.get("features", ()):
         try:
             with np.load(EXEMPLARS_FILE) as data:
@@ -462,7 +474,7 @@ def calibration_arrays(model: dict) -> dict:
 RANK_FEATURES = ("dense_z", "dense_raw", "sentence_z", "sentence_raw", "lex_lang", "lex_global",
                  "cog_lang", "cog_global", "numbers", "same_language", "same_x_lex_global",
                  "same_x_cog_global", "same_x_dense_raw", "dense_rank", "lex_rank",
-                 "dense_zg", "sentence_zg", "coverage")
+                 "dense_zg", "sentence_zg", "coverage", "trans_lang", "trans_global")
 
 
 @dataclass
