@@ -164,7 +164,11 @@ def _lexicon() -> dict[str, dict[str, list[str]]]:
 
     try:
         data = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("%s is missing or damaged (%s): no word translation "
+                                            "(reinstall the package)", LEXICON_FILE.name, exc)
         return {}
     return {lang: data.get(lang, {}) for lang in _STEMMERS}
 

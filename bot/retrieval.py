@@ -12,7 +12,9 @@ within the passage's language and over all passages:
   fact buried in a long passage still counts);
 - **lexical**: BM25 over stemmed, diacritic-folded words (names, numbers, "pilieciu"), and a
   second BM25 over language-neutral word prefixes (Vasiulis/Vasiulio, consultations/
-  konsultacijose); numbers shared with the question; rarity-weighted word coverage;
+  konsultacijose), and BM25 of the question's words translated through a Lithuanian-English
+  dictionary (``bot/lexicon.json``: "piliečių" finds "citizens"); numbers shared with the
+  question; rarity-weighted word coverage, a word counting as found in either language;
 - whether the passage is in the question's language.
 
 A linear ranker weighs them (learned from the QA sets, ``bot/ranker.json``; the hand-set
@@ -269,13 +271,13 @@ class Retriever:
         cog = self.index.lexical.cognate_scores(query)[rows].astype(np.float64)
         top = float(cog.max()) if n else 0.0
         cog_global = cog / top if top > 0 else cog
-        # idf-weighted share of the question's words each passage contains: absolute lexical
-        # evidence, comparable across languages and questions, unlike max-normalised BM25
         # the question's words through the bilingual lexicon, scored on the other language only
         trans = self.index.lexical.translated_scores(query, question_language)[rows].astype(np.float64)
         trans = np.where(same > 0, 0.0, trans) if question_language else trans
         top = float(trans.max()) if n else 0.0
         trans_global = trans / top if top > 0 else trans
+        # idf-weighted share of the question's words each passage contains (in either language):
+        # absolute lexical evidence, comparable across languages and questions, unlike BM25
         coverage = self.index.lexical.coverages(query, [self._tokens(int(r)) for r in rows])
         numbers = set(_NUMBER.findall(query))
         have = np.zeros(n)
