@@ -190,7 +190,9 @@ def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10,
     """Logistic regression answerable (1) vs out-of-domain (0) over standardised features
     (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
     that refuses at most ``max_refused`` of the answerable questions, with a small safety margin,
-    and the confidence ("sure") above which an answer needs no "not sure" note."""
+    and the confidence ("sure") above which an answer needs no "not sure" note: where at most
+    ``max_unhedged_ood`` of the out-of-domain questions remain, unless that would put the note on
+    more than ``max_hedged`` of the answerable ones."""
     import numpy as np
 
     mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9

@@ -153,41 +153,68 @@ class DiacriticRestorer:
 
 
 def lexicon_key(word: str, language: str) -> str:
-    """How the lexicon files a (folded) word: its stem's first five letters, so the forms a
-    stemmer leaves apart still meet ("piliečių"/"pilietis", "gyvena"/"gyventi")."""
-    return spelling_key(_stemmer(language).stemWord(word))[:5]
+    """How the lexicon files a (folded) word: its stem, spelling-normalised."""
+    return spelling_key(_stemmer(language).stemWord(word))
+
+
+#: letters of a stem that find lexicon entries when the whole stem does not
+_PREFIX = 5
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> dict[str, dict[str, list[str]]]:
+def _lexicon() -> dict[str, tuple[dict[str, list[str]], dict[str, list[str]]]]:
+    """Per language: the lexicon by stem, and by stem prefix (the union of the stems sharing it),
+    so forms a stemmer leaves apart still meet ("piliečių" -> "pilieci", "pilietis" -> "piliet").
+    {} (and a warning) when the file is missing, unreadable or not a lexicon."""
     import json
+    import logging
 
     try:
         data = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        import logging
-
+        tables = {lang: data[lang] for lang in _STEMMERS}
+        if not all(isinstance(t, dict) and all(isinstance(v, list) for v in t.values()) for t in tables.values()):
+            raise ValueError("not a lexicon")
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         logging.getLogger(__name__).warning("%s is missing or damaged (%s): no word translation "
                                             "(reinstall the package)", LEXICON_FILE.name, exc)
         return {}
-    return {lang: data.get(lang, {}) for lang in _STEMMERS}
+    out = {}
+    for lang, table in tables.items():
+        prefixes: dict[str, dict[str, None]] = {}
+        for stem, targets in table.items():
+            prefixes.setdefault(stem[:_PREFIX], {}).update(dict.fromkeys(targets))
+        out[lang] = (table, {k: list(v) for k, v in prefixes.items()})
+    return out
+
+
+def translations(word: str, language: str) -> list[str]:
+    """A (folded) word's translations into the other language, as index tokens (:func:`analyze`):
+    by its stem, or else by its stem's first letters; [] when the lexicon lacks it."""
+    entry = _lexicon().get(language)
+    if not entry or word.isdigit():
+        return []
+    key = lexicon_key(word, language)
+    return entry[0].get(key) or entry[1].get(key[:_PREFIX], [])
 
 
 def translate(question: str, language: str | None) -> list[list[str]]:
-    """The question's words looked up in the bilingual lexicon, as index tokens (:func:`analyze`)
-    of the *other* language, one list per word found:
+    """The question's words looked up in the bilingual lexicon, as index tokens of the *other*
+    language, one list per distinct entry found:
     "piliečių gyvena" -> [["citizen", "subject"], ["abid", "life", ...]].
-    ``language`` is the question's; when it is not known, both directions are tried. Words the
+    ``language`` is the question's; when it is not lt or en, both directions are tried. Words the
     lexicon lacks give nothing (names and international words are the word-prefix BM25's job)."""
-    lexicon = _lexicon()
-    out = []
+    out: dict[tuple[str, ...], None] = {}
     for src in ([language] if language in _STEMMERS else list(_STEMMERS)):
-        table = lexicon.get(src, {})
         for w in dict.fromkeys(words(question)):
-            if w in _STOPWORDS or not (found := table.get(lexicon_key(w, src))):
-                continue
-            out.append(list(found))
-    return out
+            if found := translations(w, src):
+                out[tuple(found)] = None  # "state", "states", "stated": one entry, counted once
+    return [list(t) for t in out]
+
+
+def passage_tokens(text: str, language: str) -> set[str]:
+    """What word coverage looks for in a passage: its index tokens, plus its word prefixes marked
+    "~" (:func:`cognate_key`), which meet the other language's cognates and inflections."""
+    return set(analyze(text, language)) | {"~" + k for k in cognate_keys(text)}
 
 
 class LexicalIndex:
@@ -221,15 +248,14 @@ class LexicalIndex:
     def coverages(self, question: str, token_sets: Sequence[set[str]], bilingual: bool = True) -> np.ndarray:
         """:meth:`coverage` for several passages, the question's stems and weights worked out once.
         With ``bilingual`` a word also counts as found when one of its translations is, or a word
-        with its prefix (:func:`cognate_key`; passage token sets then carry "~" + prefix)."""
+        with its prefix (token sets from :func:`passage_tokens`)."""
         stems, weights = [], []
-        lexicon = _lexicon() if bilingual else {}
         for w in set(words(question)):
             found = word_stems(w)
-            for src, table in lexicon.items():
+            for src in (_STEMMERS if bilingual else ()):
+                targets = translations(w, src)
                 # a translation counts in any inflection: by its word prefix too
-                found = found | {"~" + k for t in table.get(lexicon_key(w, src), ()) if (k := cognate_key(t))}
-                found = found | set(table.get(lexicon_key(w, src), ()))
+                found = found | set(targets) | {"~" + k for t in targets if (k := cognate_key(t))}
             if bilingual and (key := cognate_key(w)):
                 found = found | {"~" + key}
             stems.append(found)
@@ -274,10 +300,14 @@ class LexicalIndex:
         if self._bm25 is None or not self.size:
             return total
         vocab = self._bm25.vocab_dict
+        scored: dict[str, np.ndarray] = {}  # each distinct token scored once
         for senses in translate(question, language):
             known = [t for t in senses if t in vocab]
+            for t in known:
+                if t not in scored:
+                    scored[t] = np.asarray(self._bm25.get_scores([t]), dtype=np.float32)
             if known:
-                total += np.max([self._bm25.get_scores([t]) for t in known], axis=0)
+                total += np.max([scored[t] for t in known], axis=0)
         return total
 
     def save(self, directory: Path) -> None:

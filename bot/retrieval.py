@@ -41,7 +41,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
-from .lexical import analyze, cognate_keys
+from .lexical import passage_tokens
 
 log = logging.getLogger(__name__)
 
@@ -308,8 +308,7 @@ class Retriever:
         toks = self._token_cache.get(row)
         if toks is None:
             p = self.index.passages[row]
-            # stems, plus word prefixes ("~diplo") that meet the other language's cognates
-            toks = self._token_cache[row] = set(analyze(p.text, p.language)) | {"~" + k for k in cognate_keys(p.text)}
+            toks = self._token_cache[row] = passage_tokens(p.text, p.language)
         return toks
 
     def _duplicate(self, a: int, a_sentence: int, b: int) -> bool:

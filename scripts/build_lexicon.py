@@ -4,8 +4,8 @@
     apt-get install dict-freedict-lit-eng dict-freedict-eng-lit
     python scripts/build_lexicon.py [DICTD_DIR]      # default /usr/share/dictd
 
-Keys are a word's stem prefix (bot.lexical.lexicon_key), so the forms a stemmer leaves apart
-still meet; values are the translations in the BM25 index's own token form (folded, stemmed,
+Keys are a word's stem (bot.lexical.lexicon_key; at run time a stem not found is also looked up
+by its first letters); values are the translations in the BM25 index's own token form (folded, stemmed,
 spelling-normalised: bot.lexical.analyze), so a question's word translates straight into tokens
 that index knows. Only single-word headwords are kept; each maps to the words of its
 first few translations (dictionaries list the common senses first), in both directions, since
@@ -41,7 +41,7 @@ def entries(dictd: Path, name: str) -> list[tuple[str, list[str]]]:
     data = gzip.open(dictd / f"{name}.dict.dz").read()
     out = []
     for line in (dictd / f"{name}.index").read_text(encoding="utf-8").splitlines():
-        head, off, length = line.split("\t")
+        head, off, length = line.split("\t")[:3]
         if head.startswith("00"):
             continue
         body = data[_num(off):_num(off) + _num(length)].decode("utf-8").strip().split("\n")
@@ -62,13 +62,13 @@ def main() -> int:
     lexicon: dict[str, dict[str, set[str]]] = {"lt": {}, "en": {}}
 
     def add(src: str, dst: str, head: str, senses: list[str]) -> None:
-        if len(words(head)) != 1 or not analyze(head, src):
+        if len(words(head)) != 1 or not words(head)[0].isalpha() or not analyze(head, src):
             return
         key = lexicon_key(words(head)[0], src)
         for sense in senses[:SENSES]:
             toks = analyze(sense, dst)
             if 1 <= len(toks) <= 2:
-                lexicon[src].setdefault(key, set()).update(t for t in toks if len(t) > 2)
+                lexicon[src].setdefault(key, set()).update(t for t in toks if len(t) > 2 and t.isalpha())
 
     lt_en, en_lt = entries(dictd, "freedict-lit-eng"), entries(dictd, "freedict-eng-lit")
     for head, senses in lt_en:

@@ -74,8 +74,8 @@ def test_answers_between_the_two_thresholds_say_they_are_not_sure(engine, questi
 
 
 def test_the_three_confidence_levels_all_occur(engine):
-    # over the training questions (where the thresholds were set: at most 3% of the answerable
-    # ones refused, "sure" above all but 10% of the out-of-domain ones) every level is reached
+    # over the training questions, where the thresholds were set (at most 3% of the answerable
+    # ones refused, "sure" where few out-of-domain ones remain), every level is reached
     from bot.evaluation import load_items
 
     levels = set()

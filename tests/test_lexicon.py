@@ -11,7 +11,7 @@ from pathlib import Path
 
 import bot.lexical as lexical
 from bot.engine import clean_input
-from bot.lexical import analyze, cognate_keys, translate
+from bot.lexical import passage_tokens, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,12 @@ def _flat(groups: list[list[str]]) -> set[str]:
 
 
 def test_lexicon_ships_with_the_package_and_translates_both_ways_with_or_without_diacritics():
+    import tomllib
+
     assert lexical.LEXICON_FILE.is_file()
+    # an installed (non-editable) package carries it only as declared package data
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "lexicon.json" in pyproject["tool"]["setuptools"]["package-data"]["bot"]
     lt = _flat(translate("Kiek piliečių ištremta?", "lt"))
     assert {"citizen", "deport"} <= lt
     # typed without diacritics the words still meet the lexicon (it is filed by folded stem prefix)
@@ -31,7 +36,9 @@ def test_lexicon_ships_with_the_package_and_translates_both_ways_with_or_without
     # the language decides the direction; an unknown one tries both
     assert not _flat(translate("citizens", "lt")) & {"citizen"}
     assert _flat(translate("citizens piliečiai", None)) >= {"piliet", "citizen"}
-    assert translate("", "lt") == [] and translate("Vasiulis Nursultan", "lt") == []
+    assert translate("", "lt") == [] and translate("Vasiulis Nursultan 2022", "lt") == []
+    # forms of one word are one entry, counted once
+    assert len(translate("state states stated", "en")) == 1
 
 
 def test_a_lithuanian_question_finds_english_passages_through_its_translation(built_index):
@@ -49,10 +56,25 @@ def test_a_lithuanian_question_finds_english_passages_through_its_translation(bu
 def test_coverage_counts_a_word_found_in_translation_or_in_another_inflection(built_index):
     lex = built_index.lexical
     passage = next(p for p in built_index.passages if p.language == "lt" and "piliečiai" in p.text)
-    tokens = set(analyze(passage.text, "lt")) | {"~" + k for k in cognate_keys(passage.text)}
+    tokens = passage_tokens(passage.text, "lt")
     assert lex.coverages("citizens", [tokens], bilingual=False)[0] == 0.0
     assert lex.coverages("citizens", [tokens])[0] == 1.0
     assert lex.coverages("pancakes", [tokens])[0] == 0.0
+
+
+def test_a_damaged_lexicon_file_means_no_translation_and_a_warning(tmp_path, monkeypatch, caplog):
+    for content in ("[]", '{"lt": [], "en": {}}', "{not json"):
+        path = tmp_path / "lexicon.json"
+        path.write_text(content, encoding="utf-8")
+        monkeypatch.setattr(lexical, "LEXICON_FILE", path)
+        lexical._lexicon.cache_clear()
+        try:
+            assert translate("Kiek piliečių?", "lt") == []
+            assert "lexicon.json is missing or damaged" in caplog.text
+        finally:
+            lexical._lexicon.cache_clear()
+    monkeypatch.undo()
+    assert translate("Kiek piliečių?", "lt")
 
 
 def test_the_build_script_reads_dictd_dictionaries(tmp_path, monkeypatch):
@@ -78,8 +100,8 @@ def test_the_build_script_reads_dictd_dictionaries(tmp_path, monkeypatch):
         (tmp_path / f"{name}.index").write_text("\n".join(index) + "\n", encoding="utf-8")
 
     write("freedict-lit-eng", [("pilietis /pʲɪlʲˈɛtʲɪs/ <n, m>", "citizen, subject"),
-                               ("tremtis <n, f>", "1. exile; 2. deportation")])
-    write("freedict-eng-lit", [("harbour /ˈhɑːbə/", "uostas")])
+                               ("tremtis <n, f>", "1. exile; 2. deportation"), ("du /du/", "2")])
+    write("freedict-eng-lit", [("harbour /ˈhɑːbə/", "uostas"), ("2", "du")])
     out = tmp_path / "lexicon.json"
     monkeypatch.setattr(lexical, "LEXICON_FILE", out)
     monkeypatch.setattr(sys, "argv", ["build_lexicon.py", str(tmp_path)])
@@ -89,6 +111,7 @@ def test_the_build_script_reads_dictd_dictionaries(tmp_path, monkeypatch):
         assert exc.code == 0
     data = json.loads(out.read_text(encoding="utf-8"))
     assert set(data["lt"][lexical.lexicon_key("pilietis", "lt")]) == {"citizen", "subject"}
+    assert "2" not in data["lt"] and "2" not in data["en"]
     assert {"eksil", "deport"} <= set(data["lt"][lexical.lexicon_key("tremtis", "lt")])
     # each dictionary is read backwards too
     assert "piliet" in data["en"][lexical.lexicon_key("citizen", "en")]
