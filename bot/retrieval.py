@@ -259,23 +259,24 @@ class Retriever:
                 out[m] = x[m] / top if top > 0 else 0.0
             return out
 
+        def by_max(x: np.ndarray) -> np.ndarray:
+            # against all passages: the best one is 1 (BM25 scores are never negative)
+            top = float(x.max()) if n else 0.0
+            return x / top if top > 0 else np.zeros(n)
+
         def rank_score(x: np.ndarray) -> np.ndarray:
             # 1 for the best passage, 1/2 for the second, ...; 0 when the score is nothing
             ranks = np.empty(n, dtype=np.float64)
             ranks[np.argsort(-x, kind="stable")] = np.arange(1, n + 1)
             return np.where(x > 0, 1.0 / ranks, 0.0) if x.min() >= 0 else 1.0 / ranks
 
-        top = float(lex.max()) if n else 0.0
-        lex_global = lex / top if top > 0 else np.zeros(n)
+        lex_global = by_max(lex)
         lex_lang = per_language(lex) if self.settings.lexical_per_language else lex_global
         cog = self.index.lexical.cognate_scores(query)[rows].astype(np.float64)
-        top = float(cog.max()) if n else 0.0
-        cog_global = cog / top if top > 0 else cog
+        cog_global = by_max(cog)
         # the question's words through the bilingual lexicon, scored on the other language only
         trans = self.index.lexical.translated_scores(query, question_language)[rows].astype(np.float64)
         trans = np.where(same > 0, 0.0, trans) if question_language else trans
-        top = float(trans.max()) if n else 0.0
-        trans_global = trans / top if top > 0 else trans
         # idf-weighted share of the question's words each passage contains (in either language):
         # absolute lexical evidence, comparable across languages and questions, unlike BM25
         coverage = self.index.lexical.coverages(query, [self._tokens(int(r)) for r in rows])
@@ -292,7 +293,7 @@ class Retriever:
             "same_language": same, "same_x_lex_global": same * lex_global,
             "same_x_cog_global": same * cog_global, "same_x_dense_raw": same * dense,
             "dense_rank": rank_score(dense), "lex_rank": rank_score(lex),
-            "trans_lang": per_language(trans), "trans_global": trans_global,
+            "trans_lang": per_language(trans),
         }
         for name, v in values.items():
             f[:, col[name]] = v
@@ -475,7 +476,7 @@ def calibration_arrays(model: dict) -> dict:
 RANK_FEATURES = ("dense_z", "dense_raw", "sentence_z", "sentence_raw", "lex_lang", "lex_global",
                  "cog_lang", "cog_global", "numbers", "same_language", "same_x_lex_global",
                  "same_x_cog_global", "same_x_dense_raw", "dense_rank", "lex_rank",
-                 "dense_zg", "sentence_zg", "coverage", "trans_lang", "trans_global")
+                 "dense_zg", "sentence_zg", "coverage", "trans_lang")
 
 
 @dataclass
