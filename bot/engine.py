@@ -139,7 +139,7 @@ class Engine:
             ans = self._notice(text, lang, "more_nothing_asked")
             ans.command = "more"
             return ans
-        result = self.retriever.search(last.query, k=len(last.shown) + PAGE + 5)
+        result = self.retriever.search(last.query, k=len(last.shown) + PAGE + 5, focus=last.question)
         shown = set(last.shown)
         fresh = [h for h in result.hits if self._key(h.row) not in shown][:PAGE]
         answer = compose(self.index, fresh, text, lang, query=last.query,
@@ -163,7 +163,7 @@ class Engine:
         t0 = time.perf_counter()
         vec = retriever.embed(query)
         t1 = time.perf_counter()
-        result = retriever.search(query, k=PAGE + 2, vector=vec)
+        result = retriever.search(query, k=PAGE + 2, vector=vec, focus=question)
         t2 = time.perf_counter()
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage

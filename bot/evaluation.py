@@ -37,6 +37,10 @@ class SliceScore:
     refused: int = 0
     #: answered with a "not sure" note (confidence between the refusal and the "sure" thresholds)
     hedged: int = 0
+    #: of the questions whose first passage holds the answer: how many highlight the sentence
+    #: that answers (the one with the ``expect`` phrase)
+    highlit: int = 0
+    highlight_ok: int = 0
     failures: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> str:
@@ -47,12 +51,14 @@ class SliceScore:
                     f"hedged={self.hedged / max(1, self.n):.2f}")
         return (f"{name:<12} n={self.n:<4} hit@1={self.hit1 / max(1, self.n):.2f} "
                 f"hit@3={self.hit3 / max(1, self.n):.2f} MRR={self.rr / max(1, self.n):.2f} "
-                f"refused={self.refused / max(1, self.n):.2f} hedged={self.hedged / max(1, self.n):.2f}")
+                f"refused={self.refused / max(1, self.n):.2f} hedged={self.hedged / max(1, self.n):.2f}"
+                + (f" highlight={self.highlight_ok / self.highlit:.2f}" if self.highlit else ""))
 
     def as_dict(self) -> dict:
         n = max(1, self.n)
         return {"n": self.n, "hit@1": self.hit1 / n, "hit@3": self.hit3 / n, "mrr": self.rr / n,
-                "refused": self.refused / n, "hedged": self.hedged / n}
+                "refused": self.refused / n, "hedged": self.hedged / n,
+                "highlight": self.highlight_ok / max(1, self.highlit)}
 
 
 def _answered(engine: Engine, result) -> str:
@@ -75,27 +81,47 @@ def _last_turn_query(engine: Engine, dialogue: dict) -> str:
     return conv.resolve(dialogue["turns"][-1])[0]
 
 
-def _rank(engine: Engine, query: str, expect: str | list[str] | None, k: int = 10) -> tuple[int | None, str]:
+def _highlights(text: str, span: tuple[int, int], targets: list[str]) -> bool:
+    """Does the character ``span`` of ``text`` overlap one of the (normalised) target phrases?"""
+    for target in targets:
+        pattern = r"\s+".join(re.escape(w) for w in target.split())
+        if any(m.start() < span[1] and m.end() > span[0]
+               for m in re.finditer(pattern, text, flags=re.IGNORECASE)):
+            return True
+    return False
+
+
+def _rank(engine: Engine, query: str, expect: str | list[str] | None,
+          k: int = 10, focus: str | None = None) -> tuple[int | None, str, bool | None]:
     """1-based rank of the first passage containing an ``expect`` phrase (one, or a list of
-    equally good answers; None for out-of-domain) and how the question was answered."""
-    result = engine.retriever.search(query, k=k)
+    equally good answers; None for out-of-domain), how the question was answered, and, when
+    the first passage holds the answer, whether its highlighted sentence is the answering one."""
+    result = engine.retriever.search(query, k=k, focus=focus)
     targets = _targets(expect)
     for i, h in enumerate(result.hits, 1):
-        text = _norm(engine.index.passages[h.row].text)
-        if any(t in text for t in targets):
-            return i, _answered(engine, result)
-    return None, _answered(engine, result)
+        p = engine.index.passages[h.row]
+        if any(t in _norm(p.text) for t in targets):
+            lit = None
+            if i == 1:
+                span = p.sentences[h.sentence] if p.sentences else (0, len(p.text))
+                lit = _highlights(p.text, span, targets)
+            return i, _answered(engine, result), lit
+    return None, _answered(engine, result), None
 
 
 def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict[str, SliceScore]:
     """Score every item; returns per-slice scores plus "answerable" and "all" totals."""
     scores: dict[str, SliceScore] = defaultdict(SliceScore)
 
-    def record(names: tuple[str, ...], item_id: str, rank: int | None, how: str, ood: bool) -> None:
+    def record(names: tuple[str, ...], item_id: str, rank: int | None, how: str, ood: bool,
+               lit: bool | None = None) -> None:
         answered = how != "refused"
         for name in names:
             sc = scores[name]
             sc.n += 1
+            if lit is not None:
+                sc.highlit += 1
+                sc.highlight_ok += lit
             sc.refused += not answered
             sc.hedged += how == "hedged"
             if not ood:
@@ -110,11 +136,11 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
     for item in qa:
         ood = item.get("expect") is None
         if ood:
-            _, how = _rank(engine, item["question"], None, k=3)
+            _, how, _ = _rank(engine, item["question"], None, k=3)
             record((item["slice"], "ood-all"), item["id"], None, how, True)
         else:
-            rank, how = _rank(engine, item["question"], item["expect"])
-            record((item["slice"], "answerable"), item["id"], rank, how, False)
+            rank, how, lit = _rank(engine, item["question"], item["expect"])
+            record((item["slice"], "answerable"), item["id"], rank, how, False, lit)
             # the question's language, which the reply is framed in, from its slice ("lt-en" -> lt)
             lang = scores["language"]
             lang.n += 1
@@ -127,13 +153,13 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
         query = _last_turn_query(engine, dlg)
         name = f"dlg-{dlg['slice']}"
         if dlg.get("expect") is None:  # the conversation ends on something the documents don't answer
-            _, how = _rank(engine, query, None, k=3)
+            _, how, _ = _rank(engine, query, None, k=3)
             record((f"{name}-ood",), dlg["id"], None, how, True)
             continue
-        rank, how = _rank(engine, query, dlg["expect"])
-        record((name,), dlg["id"], rank, how, False)
+        rank, how, lit = _rank(engine, query, dlg["expect"], focus=dlg["turns"][-1])
+        record((name,), dlg["id"], rank, how, False, lit)
         # the same last question asked alone, for comparison
-        rank, how = _rank(engine, dlg["turns"][-1], dlg["expect"])
+        rank, how, _ = _rank(engine, dlg["turns"][-1], dlg["expect"])
         record((f"{name}-alone",), dlg["id"], rank, how, False)
     return dict(scores)
 
@@ -375,18 +401,17 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
     from .retrieval import LinearRanker, calibration_arrays
 
     retriever = engine.retriever
-    saved = retriever._ranker, retriever._calibration
+    saved = retriever.models
     pooled: dict[str, SliceScore] = defaultdict(SliceScore)
     lines = []
     try:
         for held_out in sets:
             train_qa = [i for s, (qa, _) in sets.items() if s != held_out for i in qa]
             train_dlg = [d for s, (_, dl) in sets.items() if s != held_out for d in dl]
-            retriever._ranker = (LinearRanker.hand(retriever.settings) if hand else
-                                 LinearRanker.from_dict(fit_ranker_model(engine, train_qa, train_dlg,
-                                                                           features=features)))
-            model = calibrate(engine, train_qa)
-            retriever._calibration = calibration_arrays(model)
+            ranker = (LinearRanker.hand(retriever.settings) if hand else
+                      LinearRanker.from_dict(fit_ranker_model(engine, train_qa, train_dlg, features=features)))
+            retriever.use_models(ranker, saved[1])  # the refusal model is fitted on this fold's ranking
+            retriever.use_models(ranker, calibration_arrays(calibrate(engine, train_qa)))
             scores = evaluate(engine, *sets[held_out])
             a, o = scores["answerable"], scores.get("ood", SliceScore())
             lines.append(f"held out {held_out:<8} hit@1={a.hit1 / a.n:.2f} hit@3={a.hit3 / a.n:.2f} "
@@ -395,7 +420,8 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
                 p = pooled[name]
                 p.n, p.hit1, p.hit3, p.rr = p.n + sc.n, p.hit1 + sc.hit1, p.hit3 + sc.hit3, p.rr + sc.rr
                 p.refused, p.hedged = p.refused + sc.refused, p.hedged + sc.hedged
+                p.highlit, p.highlight_ok = p.highlit + sc.highlit, p.highlight_ok + sc.highlight_ok
                 p.failures += sc.failures
     finally:
-        retriever._ranker, retriever._calibration = saved
+        retriever.use_models(*saved)
     return dict(pooled), lines

@@ -217,6 +217,24 @@ def passage_tokens(text: str, language: str) -> set[str]:
     return set(analyze(text, language)) | {"~" + k for k in cognate_keys(text)}
 
 
+@lru_cache(maxsize=1024)
+def question_forms(question: str, bilingual: bool = True) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each distinct word of ``question`` with the passage tokens that count as finding it
+    (:meth:`LexicalIndex.coverages`): its stems and, with ``bilingual``, its translations and
+    word prefixes. Cached: one question is matched against every candidate and sentence."""
+    out = []
+    for w in sorted(set(words(question))):
+        found = word_stems(w)
+        for src in (_STEMMERS if bilingual else ()):
+            targets = translations(w, src)
+            # a translation counts in any inflection: by its word prefix too
+            found = found | set(targets) | {"~" + k for t in targets if (k := cognate_key(t))}
+        if bilingual and (key := cognate_key(w)):
+            found = found | {"~" + key}
+        out.append((w, frozenset(found)))
+    return tuple(out)
+
+
 class LexicalIndex:
     """Lexical evidence over passages, built once with the index and loaded with it.
 
@@ -249,17 +267,9 @@ class LexicalIndex:
         """:meth:`coverage` for several passages, the question's stems and weights worked out once.
         With ``bilingual`` a word also counts as found when one of its translations is, or a word
         with its prefix (token sets from :func:`passage_tokens`)."""
-        stems, weights = [], []
-        for w in set(words(question)):
-            found = word_stems(w)
-            for src in (_STEMMERS if bilingual else ()):
-                targets = translations(w, src)
-                # a translation counts in any inflection: by its word prefix too
-                found = found | set(targets) | {"~" + k for t in targets if (k := cognate_key(t))}
-            if bilingual and (key := cognate_key(w)):
-                found = found | {"~" + key}
-            stems.append(found)
-            weights.append(self.idf(w))
+        forms = question_forms(question, bilingual)
+        stems = [found for _, found in forms]
+        weights = [self.idf(w) for w, _ in forms]
         total = sum(weights)
         if total <= 0:
             return np.zeros(len(token_sets))

@@ -70,6 +70,11 @@ class RetrievalSettings:
     threshold: float | None = None
     #: cosine above which two passages count as duplicates
     duplicate_cosine: float = 0.97
+    #: the highlighted sentence maximises cosine + this × the share of the question's words it
+    #: holds (idf-weighted, in either language): the vector alone often picks the neighbour
+    #: that is about the same thing but does not answer (0.83 → 0.90 of highlights on the
+    #: answering sentence over the eight QA sets; a plateau from 0.4 to 0.8)
+    w_highlight_words: float = 0.5
 
 
 @dataclass
@@ -134,6 +139,7 @@ class Retriever:
         self._cache_lock = threading.Lock()
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
+        self._sentence_token_cache: dict[int, list[set[str]]] = {}
         self.restorer = index.lexical.restorer
         fitted_ranker = ranker_model() if settings.learned_ranker else {}
         if fitted_ranker.get("embedder") == embedder.id:
@@ -180,8 +186,10 @@ class Retriever:
         return ids[0][ids[0] >= 0]
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None,
-               lexical_query: str | None = None) -> Retrieval:
-        """Rank passages for ``query``; ``vector`` overrides the embedded query."""
+               lexical_query: str | None = None, focus: str | None = None) -> Retrieval:
+        """Rank passages for ``query``; ``vector`` overrides the embedded query. ``focus`` is the
+        part of a follow-up query the reader just asked ("and in 2022?"): its words count twice
+        when the highlighted sentence is chosen."""
         result = Retrieval(query=query)
         if not self.index.passages or not query.strip():
             return result
@@ -217,12 +225,12 @@ class Retriever:
         for j in order:
             row = int(rows[j])
             sents = self.index.sentence_rows(row) @ q
-            best = int(np.argmax(sents)) if sents.size else 0
+            best = self._highlight(lexical_query or query, row, sents, focus)
             if any(self._duplicate(row, best, h.row) for h in hits):
                 continue
             hits.append(Hit(row=row, score=float(fused[j]), dense=float(dense[j]),
                             lexical=float(lex_norm[j]), sentence=best,
-                            sentence_score=float(sents[best]) if sents.size else 0.0,
+                            sentence_score=float(sents.max()) if sents.size else 0.0,
                             coverage=float(coverage[j])))
             if len(hits) >= k:
                 break
@@ -311,6 +319,23 @@ class Retriever:
             p = self.index.passages[row]
             toks = self._token_cache[row] = passage_tokens(p.text, p.language)
         return toks
+
+    def _highlight(self, query: str, row: int, cosines: np.ndarray, focus: str | None = None) -> int:
+        """The sentence of passage ``row`` that answers ``query``: closest in meaning, with the
+        question's words (found directly or through the lexicon), and ``focus``'s once more, as
+        evidence. For follow-ups the focus takes 0.72 → 0.80 of highlights to the answering
+        sentence (156 follow-up dialogues of the eight sets)."""
+        if cosines.size <= 1:
+            return 0
+        tokens = self._sentence_token_cache.get(row)
+        if tokens is None:
+            p = self.index.passages[row]
+            tokens = self._sentence_token_cache[row] = [passage_tokens(p.text[s:e], p.language)
+                                                        for s, e in p.sentences]
+        words = self.index.lexical.coverages(query, tokens)
+        if focus and focus != query:
+            words = words + self.index.lexical.coverages(focus, tokens)
+        return int(np.argmax(cosines + self.settings.w_highlight_words * words))
 
     def _duplicate(self, a: int, a_sentence: int, b: int) -> bool:
         """Is passage ``a`` (answering with sentence ``a_sentence``) a near-duplicate of ``b``?
@@ -408,6 +433,15 @@ class Retriever:
     def show_margin(self) -> float:
         """Runners-up within this score of the best passage are shown with it."""
         return self._ranker.show_margin
+
+    @property
+    def models(self) -> tuple["LinearRanker", dict | None]:
+        """The passage ranker and the answer/refuse model (as :func:`calibration_arrays`) in use."""
+        return self._ranker, self._calibration
+
+    def use_models(self, ranker: "LinearRanker", calibration: dict | None) -> None:
+        """Rank and refuse with other models from now on (cross-validation fits one pair per fold)."""
+        self._ranker, self._calibration = ranker, calibration
 
     @property
     def sure_threshold(self) -> float:

@@ -111,6 +111,24 @@ def test_the_highlight_is_a_sentence_of_the_passage(engine):
     assert p.highlight in [passage.text[s:e] for s, e in passage.sentences]
 
 
+@pytest.mark.parametrize("question, answering", [
+    # the vector alone picks the passage's opening sentence, about the same two countries
+    ("Kada Lietuva ir Kazachstanas užmezgė diplomatinius santykius?", "1992 m. birželio 12 d."),
+    ("kiek lietuva eksportavo i kazachstana 2020 metais", "Eksportas sudaro"),
+    ("What could Lithuania offer Kazakh tourists?", "cooperation in the field of tourism"),
+])
+def test_the_highlight_is_the_sentence_that_holds_the_question_words(engine, question, answering):
+    answer = engine.ask(question)
+    assert answer.answered
+    assert answering in answer.passages[0].highlight
+    # sentence choice by meaning alone, for contrast: the words are what moves it here
+    hit = engine.retriever.search(question, k=1).hits[0]
+    cosines = engine.index.sentence_rows(hit.row) @ engine.retriever.embed(question)
+    p = engine.index.passages[hit.row]
+    s, e = p.sentences[int(np.argmax(cosines))]
+    assert answering not in p.text[s:e]
+
+
 def test_near_duplicate_passages_collapse(engine):
     result = engine.retriever.search("More than 90,000 Lithuanians were deported", k=10)
     keys = [(engine.index.passages[h.row].doc_id, engine.index.passages[h.row].start) for h in result.hits]
@@ -170,6 +188,20 @@ def test_more_shows_the_next_passages_and_then_runs_out(engine):
         if more.kind == "more_none":
             break
     assert more.kind == "more_none" and more.message
+
+
+@pytest.mark.parametrize("turns, answering", [
+    (["Kiek žmonių iš Lietuvos buvo išsiųsta į plėšinių kampaniją?", "ką ten pastatė lietuvių statybininkai?"],
+     "34 gyvenamuosius namus"),
+    (["Kokia buvo prekybos apyvarta tarp Lietuvos ir Kazachstano 2020 m.?", "o kiek iš to sudarė importas?"],
+     "Importas sudaro"),
+])
+def test_a_follow_up_highlights_what_the_new_turn_asks(engine, turns, answering):
+    conv = Conversation()
+    engine.reply(turns[0], conv)
+    answer = engine.reply(turns[1], conv)
+    assert answer.followup and answer.answered
+    assert answering in answer.passages[0].highlight
 
 
 def test_reset_forgets_everything(engine):
@@ -350,9 +382,9 @@ def test_cross_validation_never_fits_on_the_set_it_scores_and_restores_the_engin
 
     monkeypatch.setattr(ev, "fit_ranker_model", recording_fit)
     monkeypatch.setattr(ev, "calibrate", recording_calibrate)
-    before = engine.retriever._ranker, engine.retriever._calibration
+    before = engine.retriever.models
     scores, lines = ev.cross_validate(engine, sets)
-    assert (engine.retriever._ranker, engine.retriever._calibration) == before
+    assert engine.retriever.models == before
     assert len(lines) == 2 and lines[0].startswith("held out dev")
     assert len(fitted_on) == len(calibrated_on) == len(sets)
     for held_out, ids, cal_ids in zip(sets, fitted_on, calibrated_on):
