@@ -335,8 +335,22 @@ def test_eval_scores_slices_refusals_and_dialogues(engine):
     assert scores["answerable"].n == 2 and scores["answerable"].hit3 == 2
     assert scores["ood-all"].refused == 1
     assert scores["dlg-followup"].hit3 == 1 and scores["dlg-followup-alone"].n == 1
+    # the highlight is scored where the first passage holds the answer: right for "a"; for "b"
+    # it falls on the neighbouring "Dozens of Kazakh companies..." (a known miss)
+    assert (scores["answerable"].highlit, scores["answerable"].highlight_ok) == (2, 1)
     text = report(scores)
-    assert "lt-en" in text and "ood" in text and "dlg-followup" in text
+    assert "lt-en" in text and "ood" in text and "dlg-followup" in text and "highlight=0.50" in text
+
+
+def test_the_highlight_check_matches_across_spacing_and_case():
+    from bot.evaluation import _highlights, _targets
+
+    text = "First one. Lietuvoje 2022\u00a0m. pradžioje gyveno 833 piliečiai. Last one."
+    start = text.index("Lietuvoje")
+    end = text.index(" Last")
+    assert _highlights(text, (start, end), _targets("lietuvoje 2022 m. pradžioje"))
+    assert not _highlights(text, (0, start - 1), _targets("lietuvoje 2022 m. pradžioje"))
+    assert not _highlights(text, (start, end), _targets("Last one"))
 
 
 def test_every_qa_set_is_well_formed_and_its_answers_are_in_the_index(built_index):
