@@ -3,7 +3,7 @@
     python run_bot.py index [--full]         bring the index in line with corpus/
     python run_bot.py ask "QUESTION" [--json]
     python run_bot.py chat [--json]          a conversation in the terminal (or JSON lines)
-    python run_bot.py eval [--set final]     hit@1 / hit@3 / MRR per slice, refusal rates (--cv)
+    python run_bot.py eval [--set sealed]    hit@1 / hit@3 / MRR per slice, refusal rates (--cv)
     python run_bot.py                        the Telegram bot (needs TELEGRAM_BOT_TOKEN)
 """
 from __future__ import annotations
@@ -227,9 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", default=FINAL_SET, choices=[*TRAINING_SETS, FINAL_SET])
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
-                   help="first refit the answer/refuse model on the training sets (dev, test, holdout, unseen, fresh, extra, blind; writes bot/calibration.json)")
+                   help=f"first refit the answer/refuse model on the training sets ({', '.join(TRAINING_SETS)}; writes bot/calibration.json)")
     p.add_argument("--fit-ranker", action="store_true",
-                   help="first refit the passage ranker on the training sets (dev, test, holdout, unseen, fresh, extra, blind; writes bot/ranker.json)")
+                   help=f"first refit the passage ranker on the training sets ({', '.join(TRAINING_SETS)}; writes bot/ranker.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--cv", action="store_true",
                    help="cross-validate the ranker and the refusal model over the training sets (leave one set out)")

@@ -222,9 +222,10 @@ class Retriever:
 
         hits: list[Hit] = []
         coverage = X[:, RANK_FEATURES.index("coverage")]
+        bounds = np.concatenate([[0], np.cumsum(counts)])  # candidate j's sentences in sent_scores
         for j in order:
             row = int(rows[j])
-            sents = self.index.sentence_rows(row) @ q
+            sents = sent_scores[bounds[j]:bounds[j + 1]]
             best = self._highlight(lexical_query or query, row, sents, focus)
             if any(self._duplicate(row, best, h.row) for h in hits):
                 continue
