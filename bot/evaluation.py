@@ -24,8 +24,14 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip().lower()
 
 
-def load_items(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_items(path: Path, group: str | None = None) -> list[dict]:
+    """The items of a QA or dialogue file; ``group`` (the set's name) is added to each, so
+    fitting can tell which writer asked what."""
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if group is not None:
+        for item in items:
+            item["group"] = group
+    return items
 
 
 @dataclass
@@ -191,13 +197,24 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
     retriever = engine.retriever
     base = tuple(f for f in features if f != "exemplar")
     rows, vectors, y = [], [], []
+    memory, leave_out = retriever.memory
+    by_group: dict[str, list[dict]] = defaultdict(list)
     for item in qa:
-        result = retriever.search(item["question"], k=5)
-        if not result.hits:
-            continue
-        rows.append(retriever.features(result.hits, result.fused, result.domain, base))
-        vectors.append(retriever.embed(item["question"]))
-        y.append(0.0 if item.get("expect") is None else 1.0)
+        by_group[item.get("group", "")].append(item)
+    try:
+        for group, items in by_group.items():
+            if memory is not None:  # ranked as an unseen writer's questions would be
+                retriever.use_memory(memory, leave_out | {group})
+            for item in items:
+                result = retriever.search(item["question"], k=5)
+                if not result.hits:
+                    continue
+                rows.append(retriever.features(result.hits, result.fused, result.domain, base))
+                vectors.append(retriever.embed(item["question"]))
+                y.append(0.0 if item.get("expect") is None else 1.0)
+    finally:
+        if memory is not None:
+            retriever.use_memory(memory, leave_out)
     X, y = np.array(rows), np.array(y)
     extra = {}
     if "exemplar" in features:
@@ -340,23 +357,57 @@ def fit_ranker(groups: list[tuple], features: tuple[str, ...],
 #: BM25 of the question translated word by word into the other language (per language).
 #: Chosen by cross-validation over the training sets, leaving one set (one writer) out at a time.
 RANKER_FEATURES = ("dense_z", "sentence_z", "lex_lang", "cog_lang", "numbers", "same_language", "lex_global",
-                   "cog_global", "dense_zg", "sentence_zg", "coverage", "trans_lang")
+                   "cog_global", "dense_zg", "sentence_zg", "coverage", "trans_lang", "asked")
+
+
+def _queries(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple[str, object, dict]]:
+    """(query, expect, item) per answerable question, and per dialogue its last turn as the
+    conversation resolves it."""
+    out = [(item["question"], item["expect"], item) for item in qa if item.get("expect") is not None]
+    out += [(_last_turn_query(engine, dlg), dlg["expect"], dlg) for dlg in dialogues if dlg.get("expect") is not None]
+    return out
+
+
+def build_memory(engine: Engine, qa: list[dict], dialogues: list[dict] = ()):
+    """A :class:`~bot.retrieval.QuestionMemory` of the answerable questions (and resolved
+    follow-ups) of ``qa``/``dialogues``; each item's ``group`` (its QA set) is kept so fitting
+    can leave a writer's own questions out."""
+    import numpy as np
+
+    from .retrieval import QuestionMemory
+
+    queries = _queries(engine, qa, dialogues)
+    vectors = np.array([engine.retriever.embed(q) for q, _, _ in queries], dtype=np.float16).astype(np.float32)
+    return QuestionMemory(vectors, [tuple(_targets(e)) for _, e, _ in queries], [it.get("doc") or "" for _, _, it in queries],
+                          [it.get("group", "") for _, _, it in queries], engine.embedder.id)
 
 
 def ranker_training_data(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple]:
     """(features of every candidate passage, which contain the answer) per answerable question,
-    and per dialogue its last turn as the conversation resolves it."""
+    and per dialogue its last turn as the conversation resolves it. With a question memory in
+    use, each question is ranked without its own set's questions in it (as an unseen writer's
+    would be)."""
     import numpy as np
 
+    retriever = engine.retriever
+    memory, leave_out = retriever.memory
     texts = [_norm(p.text) for p in engine.index.passages]
-    queries = [(item["question"], item["expect"]) for item in qa if item.get("expect") is not None]
-    queries += [(_last_turn_query(engine, dlg), dlg["expect"]) for dlg in dialogues if dlg.get("expect") is not None]
+    by_group: dict[str, list] = defaultdict(list)
+    for query, expect, item in _queries(engine, qa, dialogues):
+        by_group[item.get("group", "")].append((query, expect))
     data = []
-    for query, expect in queries:
-        result = engine.retriever.search(query, k=1)
-        targets = _targets(expect)
-        labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
-        data.append((result.rank_features, labels))
+    try:
+        for group, queries in by_group.items():
+            if memory is not None:
+                retriever.use_memory(memory, leave_out | {group})
+            for query, expect in queries:
+                result = retriever.search(query, k=1)
+                targets = _targets(expect)
+                labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
+                data.append((result.rank_features, labels))
+    finally:
+        if memory is not None:
+            retriever.use_memory(memory, leave_out)
     return data
 
 
@@ -401,13 +452,18 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
     from .retrieval import LinearRanker, calibration_arrays
 
     retriever = engine.retriever
-    saved = retriever.models
+    saved, saved_memory = retriever.models, retriever.memory
     pooled: dict[str, SliceScore] = defaultdict(SliceScore)
     lines = []
+    memory = None
+    if not hand and "asked" in features:
+        memory = build_memory(engine, [i for qa, _ in sets.values() for i in qa],
+                              [d for _, dl in sets.values() for d in dl])
     try:
         for held_out in sets:
             train_qa = [i for s, (qa, _) in sets.items() if s != held_out for i in qa]
             train_dlg = [d for s, (_, dl) in sets.items() if s != held_out for d in dl]
+            retriever.use_memory(memory, {held_out})
             ranker = (LinearRanker.hand(retriever.settings) if hand else
                       LinearRanker.from_dict(fit_ranker_model(engine, train_qa, train_dlg, features=features)))
             retriever.use_models(ranker, saved[1])  # the refusal model is fitted on this fold's ranking
@@ -424,4 +480,5 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
                 p.failures += sc.failures
     finally:
         retriever.use_models(*saved)
+        retriever.use_memory(*saved_memory)
     return dict(pooled), lines

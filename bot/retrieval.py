@@ -31,7 +31,7 @@ import json
 import logging
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -123,6 +123,64 @@ def _zscores(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return out
 
 
+def normalise(text: str) -> str:
+    """Lower-cased, whitespace folded: how answer phrases are matched against passage text."""
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@dataclass
+class QuestionMemory:
+    """Questions asked before (the training QA sets), each with the phrase its answer holds.
+
+    A new question that closely resembles an earlier one is evidence for the passage that
+    answered it: people ask about the same facts in many wordings and both languages, and the
+    encoder finds two questions alike far more reliably than a question and a long passage in
+    the other language (doc2query-style expansion, with real questions instead of generated
+    ones). Kept by answer phrase and document, not by passage row, so it survives a rebuilt or
+    extended index: a passage whose phrase is gone just loses its questions, and a new document
+    has none (it is then ranked on the other evidence alone).
+    """
+
+    vectors: np.ndarray
+    #: the answer's phrases per question (normalised; any one found in a passage links it)
+    phrases: list[tuple[str, ...]]
+    docs: list[str]
+    #: the QA set (writer) of each question, so fitting can leave a writer out
+    groups: list[str]
+    embedder: str
+
+    def bind(self, passages: list) -> tuple[np.ndarray, np.ndarray]:
+        """(question, passage row) pairs: the passages of its document holding its answer."""
+        by_doc: dict[str, list[int]] = defaultdict(list)
+        for row, p in enumerate(passages):
+            by_doc[p.doc_id].append(row)
+        texts: dict[int, str] = {}
+        pairs = []
+        for i, (phrases, doc) in enumerate(zip(self.phrases, self.docs)):
+            for row in by_doc.get(doc, ()):
+                if row not in texts:
+                    texts[row] = normalise(passages[row].text)
+                if any(ph in texts[row] for ph in phrases):
+                    pairs.append((i, row))
+        a = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        return a[:, 0], a[:, 1]
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, vectors=self.vectors.astype(np.float16),
+                            phrases=np.array(json.dumps(self.phrases, ensure_ascii=False)),
+                            docs=np.array(self.docs), groups=np.array(self.groups),
+                            embedder=np.array(self.embedder))
+
+    @classmethod
+    def load(cls, path: Path) -> "QuestionMemory | None":
+        try:
+            with np.load(path) as d:
+                return cls(d["vectors"].astype(np.float32), [tuple(x) for x in json.loads(str(d["phrases"]))],
+                           [str(x) for x in d["docs"]], [str(x) for x in d["groups"]], str(d["embedder"]))
+        except (OSError, ValueError, KeyError):
+            return None
+
+
 class Retriever:
     """Search a :class:`SearchIndex` with an :class:`Embedder`.
 
@@ -142,10 +200,20 @@ class Retriever:
         self._sentence_token_cache: dict[int, list[set[str]]] = {}
         self.restorer = index.lexical.restorer
         fitted_ranker = ranker_model() if settings.learned_ranker else {}
-        if fitted_ranker.get("embedder") == embedder.id:
+        self._fallback_ranker: LinearRanker | None = None
+        unknown = set(fitted_ranker.get("features", ())) - set(RANK_FEATURES)
+        if unknown:
+            log.warning("%s uses features this version does not compute (%s): passages are ranked by the "
+                        "hand-set fusion (run: python run_bot.py eval --fit-ranker)", RANKER_FILE.name,
+                        ", ".join(sorted(unknown)))
+        if fitted_ranker.get("embedder") == embedder.id and not unknown:
             self._ranker = LinearRanker.from_dict(fitted_ranker)
+            if fitted_ranker.get("without_memory"):
+                self._fallback_ranker = LinearRanker.from_dict(fitted_ranker["without_memory"])
         else:
             self._ranker = LinearRanker.hand(settings)
+        memory = question_memory() if settings.learned_ranker else None
+        self.use_memory(memory if memory is not None and memory.embedder == embedder.id else None)
         fitted = calibration()
         self._calibration = fitted if fitted.get("embedder") == embedder.id else None
         if self._calibration is None:
@@ -216,8 +284,15 @@ class Retriever:
 
         lex_all = self.index.lexical.scores(lexical_query or query)
         X, lex_norm = self._rank_features(lexical_query or query, rows, langs, dense, sentence,
-                                          sent_raw, lex_all[rows], detect(query))
+                                          sent_raw, lex_all[rows], detect(query), q)
         fused = self._ranker.score(X)
+        if self._fallback_ranker is not None and len(self._known_docs) < len(self.index.documents):
+            # earlier questions speak only for the documents they were asked about: when the
+            # evidence without them puts a passage of a document nobody asked about (one added
+            # since the ranker was fitted) first, that ranking stands
+            plain = self._fallback_ranker.score(X)
+            if self.index.passages[int(rows[int(np.argmax(plain))])].doc_id not in self._known_docs:
+                fused = plain
         order = np.argsort(-fused)
 
         hits: list[Hit] = []
@@ -246,7 +321,7 @@ class Retriever:
 
     def _rank_features(self, query: str, rows: np.ndarray, langs: np.ndarray, dense: np.ndarray,
                        sentence: np.ndarray, sent_raw: np.ndarray, lex: np.ndarray,
-                       question_language: str | None) -> tuple[np.ndarray, np.ndarray]:
+                       question_language: str | None, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-passage evidence for the ranker (one row per candidate, columns
         :data:`RANK_FEATURES`) and the per-language normalised BM25 shown in :class:`Hit`.
 
@@ -295,6 +370,7 @@ class Retriever:
             # years and figures are the same in every language: strong cross-lingual evidence
             have = np.array([len(numbers & self._numbers(int(r))) / len(numbers) for r in rows])
         values = {
+            "asked": self._asked(q, rows),
             "dense_z": _zscores(dense, langs), "dense_zg": _zscores(dense, np.zeros(n)),
             "sentence_zg": _zscores(sent_raw, np.zeros(n)), "coverage": coverage, "dense_raw": dense,
             "sentence_z": sentence, "sentence_raw": sent_raw, "lex_lang": lex_lang, "lex_global": lex_global,
@@ -307,6 +383,37 @@ class Retriever:
         for name, v in values.items():
             f[:, col[name]] = v
         return f, lex_lang.astype(np.float32)
+
+    def use_memory(self, memory: QuestionMemory | None, leave_out: set[str] = frozenset()) -> None:
+        """Take earlier questions as evidence (:class:`QuestionMemory`), without those of the
+        ``leave_out`` groups (fitting and cross-validation leave a writer's own questions out)."""
+        self._memory, self._memory_leave_out = memory, set(leave_out)
+        if memory is None:
+            self._memory_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        else:
+            qs, rows = memory.bind(self.index.passages)
+            keep = np.array([memory.groups[i] not in leave_out for i in qs], dtype=bool)
+            self._memory_pairs = (qs[keep], rows[keep])
+        self._known_docs = {self.index.passages[int(r)].doc_id for r in self._memory_pairs[1]}
+
+    @property
+    def memory(self) -> tuple[QuestionMemory | None, set[str]]:
+        return self._memory, self._memory_leave_out
+
+    def _asked(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """How strongly the earlier questions nearest to this one vote for each candidate: each
+        of the :data:`KNN_K` nearest votes for the passages that answered it, by how much closer
+        it is than the next nearest. 0 for passages none of them was answered from."""
+        qs, prow = self._memory_pairs
+        if qs.size == 0:
+            return np.zeros(len(rows))
+        sims = np.asarray(self._memory.vectors @ q, dtype=np.float64)
+        top = np.sort(sims[np.unique(qs)])[::-1]
+        floor = top[min(KNN_K, len(top) - 1)]
+        near = sims[qs] > floor
+        vote = np.zeros(len(self.index.passages))
+        np.add.at(vote, prow[near], sims[qs][near] - floor)
+        return vote[rows]
 
     def _numbers(self, row: int) -> set[str]:
         nums = self._number_cache.get(row)
@@ -460,6 +567,16 @@ class Retriever:
 
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+#: the training questions behind the "asked" ranker feature (:class:`QuestionMemory`)
+MEMORY_FILE = Path(__file__).with_name("memory.npz")
+#: nearest earlier questions that vote in the "asked" ranker feature
+KNN_K = 5
+
+
+@lru_cache(maxsize=1)
+def question_memory() -> QuestionMemory | None:
+    """The earlier questions the ranker was fitted with (see :class:`QuestionMemory`)."""
+    return QuestionMemory.load(MEMORY_FILE) if MEMORY_FILE.exists() else None
 #: the training questions' vectors and labels behind :meth:`Retriever.exemplar`
 EXEMPLARS_FILE = Path(__file__).with_name("exemplars.npz")
 #: nearest training questions of each kind the exemplar feature averages over
@@ -511,7 +628,7 @@ def calibration_arrays(model: dict) -> dict:
 RANK_FEATURES = ("dense_z", "dense_raw", "sentence_z", "sentence_raw", "lex_lang", "lex_global",
                  "cog_lang", "cog_global", "numbers", "same_language", "same_x_lex_global",
                  "same_x_cog_global", "same_x_dense_raw", "dense_rank", "lex_rank",
-                 "dense_zg", "sentence_zg", "coverage", "trans_lang")
+                 "dense_zg", "sentence_zg", "coverage", "trans_lang", "asked")
 
 
 @dataclass
