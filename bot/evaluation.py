@@ -453,6 +453,9 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
 
     retriever = engine.retriever
     saved, saved_memory = retriever.models, retriever.memory
+    # each item knows its set, so the question memory can leave the set scored (and, while
+    # fitting, each training question's own set) out
+    sets = {s: ([{**i, "group": s} for i in qa], [{**d, "group": s} for d in dl]) for s, (qa, dl) in sets.items()}
     pooled: dict[str, SliceScore] = defaultdict(SliceScore)
     lines = []
     memory = None

@@ -409,7 +409,7 @@ class Retriever:
             return np.zeros(len(rows))
         sims = np.asarray(self._memory.vectors @ q, dtype=np.float64)
         top = np.sort(sims[np.unique(qs)])[::-1]
-        floor = top[min(KNN_K, len(top) - 1)]
+        floor = top[KNN_K] if len(top) > KNN_K else 0.0
         near = sims[qs] > floor
         vote = np.zeros(len(self.index.passages))
         np.add.at(vote, prow[near], sims[qs][near] - floor)

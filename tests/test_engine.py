@@ -394,11 +394,21 @@ def test_cross_validation_never_fits_on_the_set_it_scores_and_restores_the_engin
         calibrated_on.append({i["id"] for i in questions})
         return real_calibrate(eng, questions, *a, **kw)
 
+    left_out, real_evaluate = [], ev.evaluate
+
+    def recording_evaluate(eng, *a, **kw):
+        memory, leave_out = eng.retriever.memory
+        left_out.append((set(leave_out), set(memory.groups)))
+        return real_evaluate(eng, *a, **kw)
+
     monkeypatch.setattr(ev, "fit_ranker_model", recording_fit)
     monkeypatch.setattr(ev, "calibrate", recording_calibrate)
-    before = engine.retriever.models
+    monkeypatch.setattr(ev, "evaluate", recording_evaluate)
+    before, memory_before = engine.retriever.models, engine.retriever.memory
     scores, lines = ev.cross_validate(engine, sets)
-    assert engine.retriever.models == before
+    assert engine.retriever.models == before and engine.retriever.memory == memory_before
+    # the question memory holds both sets' questions, and each set is scored without its own
+    assert left_out == [({"dev"}, {"dev", "test"}), ({"test"}, {"dev", "test"})]
     assert len(lines) == 2 and lines[0].startswith("held out dev")
     assert len(fitted_on) == len(calibrated_on) == len(sets)
     for held_out, ids, cal_ids in zip(sets, fitted_on, calibrated_on):
@@ -450,3 +460,91 @@ def test_a_calibration_using_features_this_version_lacks_is_not_used(tmp_path, m
         monkeypatch.undo()
         retrieval.calibration.cache_clear()
     assert retrieval.calibration()["features"]
+
+
+def test_the_question_memory_links_questions_to_the_passages_holding_their_answers(engine, tmp_path):
+    from bot.retrieval import QuestionMemory, normalise
+
+    r, passages = engine.retriever, engine.index.passages
+    phrase = "833 kazachstano piliečiai"
+    doc = next(p.doc_id for p in passages if phrase in normalise(p.text))
+    vec = r.embed("How many Kazakh citizens lived in Lithuania in 2022?")
+    memory = QuestionMemory(np.stack([vec, vec]), [(phrase,), ("a phrase no document holds",)], [doc, doc],
+                            ["a", "b"], engine.embedder.id)
+    qs, rows = memory.bind(passages)
+    assert set(qs) == {0} and rows.size and all(phrase in normalise(passages[i].text) for i in rows)
+    memory.save(tmp_path / "memory.npz")
+    again = QuestionMemory.load(tmp_path / "memory.npz")
+    assert again.phrases == memory.phrases and again.groups == ["a", "b"] and np.allclose(again.vectors, vec, atol=1e-3)
+    assert QuestionMemory.load(tmp_path / "missing.npz") is None
+
+
+def test_earlier_questions_vote_for_the_passage_that_answered_them(engine):
+    from bot.retrieval import KNN_K, QuestionMemory
+
+    r = engine.retriever
+    saved = r.memory
+    q = r.embed("Kiek Kazachstano piliečių gyveno Lietuvoje 2022 metais?")
+    try:
+        memory = saved[0]
+        assert memory is not None and len(memory.docs) > KNN_K
+        rows = np.arange(len(engine.index.passages))
+        votes = r._asked(q, rows)
+        assert 0 < np.count_nonzero(votes) <= KNN_K
+        best = engine.index.passages[int(np.argmax(votes))]
+        assert "833" in best.text and "Lietuvoje" in best.text  # the sentence or the yearly figures
+        # without the questions about that passage's document it gets no vote
+        keep = [i for i, d in enumerate(memory.docs) if d != best.doc_id]
+        r.use_memory(QuestionMemory(memory.vectors[keep], [memory.phrases[i] for i in keep],
+                                    [memory.docs[i] for i in keep], [memory.groups[i] for i in keep], memory.embedder))
+        assert r._asked(q, rows)[int(np.argmax(votes))] == 0
+        r.use_memory(None)
+        assert not r._asked(q, rows).any()
+    finally:
+        r.use_memory(*saved)
+
+
+def test_a_document_nobody_asked_about_keeps_the_ranking_its_own_evidence_gives(engine):
+    """As if the document were added after the ranker was fitted: its questions are ranked as
+    without the question memory whenever that ranking puts one of its passages first."""
+    from bot.retrieval import QuestionMemory
+
+    r = engine.retriever
+    saved, fallback = r.memory, r._fallback_ranker
+    memory = saved[0]
+    doc = "002_ea441166658b2074"
+    questions = [i["question"] for i in load_sealed() if i.get("doc") == doc]
+    keep = [i for i, d in enumerate(memory.docs) if d != doc]
+    stripped = QuestionMemory(memory.vectors[keep], [memory.phrases[i] for i in keep],
+                              [memory.docs[i] for i in keep], [memory.groups[i] for i in keep], memory.embedder)
+    try:
+        r.use_memory(None)  # nothing known: the ranker without the memory decides everything
+        plain = [r.search(q, k=1).hits[0].row for q in questions]
+        r.use_memory(stripped)
+        guarded = [r.search(q, k=1).hits[0].row for q in questions]
+        r._fallback_ranker = None
+        unguarded = [r.search(q, k=1).hits[0].row for q in questions]
+    finally:
+        r._fallback_ranker = fallback
+        r.use_memory(*saved)
+    own = [i for i, row in enumerate(plain) if engine.index.passages[row].doc_id == doc]
+    assert len(own) >= len(questions) // 2
+    assert all(guarded[i] == plain[i] for i in own)
+    # without the guard the other documents' earlier questions would pull some of them away
+    assert any(unguarded[i] != plain[i] for i in own)
+
+
+def load_sealed():
+    import bot.evaluation as ev
+
+    return ev.load_items(ROOT / "eval" / "qa_sealed.jsonl")
+
+
+def test_a_ranker_using_features_this_version_lacks_falls_back_to_the_hand_fusion(engine, monkeypatch, caplog):
+    import bot.retrieval as retrieval
+
+    monkeypatch.setattr(retrieval, "ranker_model", lambda: {"features": ["dense_z", "no_such_feature"],
+                                                           "embedder": engine.embedder.id})
+    r = retrieval.Retriever(engine.index, engine.embedder)
+    assert r.models[0].features == retrieval.LinearRanker.hand(r.settings).features
+    assert "no_such_feature" in caplog.text and "eval --fit-ranker" in caplog.text
