@@ -407,7 +407,9 @@ class Retriever:
         qs, prow = self._memory_pairs
         if qs.size == 0:
             return np.zeros(len(rows))
-        sims = np.asarray(self._memory.vectors @ q, dtype=np.float64)
+        # einsum, not BLAS: a threaded matrix product here leaves its threads spinning and
+        # doubles the next question's encoding time (python run_bot.py bench)
+        sims = np.einsum("ij,j->i", self._memory.vectors, q.astype(np.float32, copy=False)).astype(np.float64)
         top = np.sort(sims[np.unique(qs)])[::-1]
         floor = top[KNN_K] if len(top) > KNN_K else 0.0
         near = sims[qs] > floor
@@ -489,7 +491,7 @@ class Retriever:
                 return 0.0
             exemplars = (c["exemplars"], c["exemplar_labels"])
         vectors, labels = exemplars
-        sims = np.asarray(vectors @ q, dtype=np.float64)
+        sims = np.einsum("ij,j->i", vectors, q.astype(np.float32, copy=False)).astype(np.float64)  # not BLAS: see _asked
         if leave_out is not None:
             sims[leave_out] = np.nan
         near = []
