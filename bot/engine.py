@@ -168,7 +168,7 @@ class Engine:
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage
             top = result.hits[0].score
-            shown = [h for h in result.hits if h.score >= top - retriever.show_margin]
+            shown = [h for h in result.hits if h.score >= top - result.show_margin]
             answer = compose(retriever.index, shown, question, lang, query=query,
                              confidence=result.confidence)
             if result.confidence < retriever.sure_threshold:

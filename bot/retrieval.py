@@ -104,6 +104,9 @@ class Retrieval:
     domain: float = 0.0
     #: how much more the question resembles known out-of-domain questions than answerable ones
     exemplar: float = 0.0
+    #: runners-up within this of the best passage's score are worth showing (the margin of the
+    #: ranker that ranked this question)
+    show_margin: float = 1.75
     #: candidate passage rows and their ranker features (columns :data:`RANK_FEATURES`)
     rows: np.ndarray | None = None
     rank_features: np.ndarray | None = None
@@ -285,14 +288,14 @@ class Retriever:
         lex_all = self.index.lexical.scores(lexical_query or query)
         X, lex_norm = self._rank_features(lexical_query or query, rows, langs, dense, sentence,
                                           sent_raw, lex_all[rows], detect(query), q)
-        fused = self._ranker.score(X)
+        fused, result.show_margin = self._ranker.score(X), self._ranker.show_margin
         if self._fallback_ranker is not None and len(self._known_docs) < len(self.index.documents):
             # earlier questions speak only for the documents they were asked about: when the
             # evidence without them puts a passage of a document nobody asked about (one added
             # since the ranker was fitted) first, that ranking stands
             plain = self._fallback_ranker.score(X)
             if self.index.passages[int(rows[int(np.argmax(plain))])].doc_id not in self._known_docs:
-                fused = plain
+                fused, result.show_margin = plain, self._fallback_ranker.show_margin
         order = np.argsort(-fused)
 
         hits: list[Hit] = []

@@ -522,6 +522,7 @@ def test_a_document_nobody_asked_about_keeps_the_ranking_its_own_evidence_gives(
         plain = [r.search(q, k=1).hits[0].row for q in questions]
         r.use_memory(stripped)
         guarded = [r.search(q, k=1).hits[0].row for q in questions]
+        margins = {r.search(q, k=1).show_margin for q in questions}
         r._fallback_ranker = None
         unguarded = [r.search(q, k=1).hits[0].row for q in questions]
     finally:
@@ -530,6 +531,8 @@ def test_a_document_nobody_asked_about_keeps_the_ranking_its_own_evidence_gives(
     own = [i for i, row in enumerate(plain) if engine.index.passages[row].doc_id == doc]
     assert len(own) >= len(questions) // 2
     assert all(guarded[i] == plain[i] for i in own)
+    # runners-up are shown by the margin of whichever ranker ranked the question
+    assert fallback.show_margin in margins
     # without the guard the other documents' earlier questions would pull some of them away
     assert any(unguarded[i] != plain[i] for i in own)
 
