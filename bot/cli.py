@@ -192,13 +192,14 @@ def cmd_eval(args, settings: Settings) -> int:
     qa = load_items(ROOT / "eval" / f"qa_{args.set}.jsonl")
     dialogues = load_items(ROOT / "eval" / f"dialogues_{args.set}.jsonl")
     memory, _ = engine.retriever.memory
-    if args.set in sets and memory is not None:
+    own = args.set in sets and memory is not None
+    if own:
         # a training set's own questions are in the question memory: score it without them
         engine.retriever.use_memory(memory, {args.set})
     scores = evaluate(engine, qa, dialogues)
     print(f"QA set: eval/qa_{args.set}.jsonl ({len(qa)} questions), "
           f"eval/dialogues_{args.set}.jsonl ({len(dialogues)} dialogues)"
-          + (f"; its {args.set!r} questions left out of the question memory" if args.set in sets and memory is not None else ""))
+          + (f"; its {args.set!r} questions left out of the question memory" if own else ""))
     print(report(scores, verbose=args.verbose))
     if args.baselines:
         from .evaluation import baselines

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,7 @@ from .dialogue import Conversation
 from .engine import Engine
 from .language import detect
 from .retrieval import Retriever
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s).strip().lower()
+from .retrieval import normalise as _norm
 
 
 def load_items(path: Path, group: str | None = None) -> list[dict]:
@@ -197,24 +195,14 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
     retriever = engine.retriever
     base = tuple(f for f in features if f != "exemplar")
     rows, vectors, y = [], [], []
-    memory, leave_out = retriever.memory
-    by_group: dict[str, list[dict]] = defaultdict(list)
-    for item in qa:
-        by_group[item.get("group", "")].append(item)
-    try:
-        for group, items in by_group.items():
-            if memory is not None:  # ranked as an unseen writer's questions would be
-                retriever.use_memory(memory, leave_out | {group})
-            for item in items:
-                result = retriever.search(item["question"], k=5)
-                if not result.hits:
-                    continue
-                rows.append(retriever.features(result.hits, result.fused, result.domain, base))
-                vectors.append(retriever.embed(item["question"]))
-                y.append(0.0 if item.get("expect") is None else 1.0)
-    finally:
-        if memory is not None:
-            retriever.use_memory(memory, leave_out)
+    for items in _per_writer(retriever, qa, lambda item: item):
+        for item in items:
+            result = retriever.search(item["question"], k=5)
+            if not result.hits:
+                continue
+            rows.append(retriever.features(result.hits, result.fused, result.domain, base))
+            vectors.append(retriever.embed(item["question"]))
+            y.append(0.0 if item.get("expect") is None else 1.0)
     X, y = np.array(rows), np.array(y)
     extra = {}
     if "exemplar" in features:
@@ -360,6 +348,24 @@ RANKER_FEATURES = ("dense_z", "sentence_z", "lex_lang", "cog_lang", "numbers", "
                    "cog_global", "dense_zg", "sentence_zg", "coverage", "trans_lang", "asked")
 
 
+def _per_writer(retriever: Retriever, entries: list, item_of) -> Iterator[list]:
+    """``entries`` grouped by the QA set (writer) of their item (``item_of(entry)``), each group
+    yielded while the question memory leaves that writer's own questions out, as an unseen
+    writer's questions would be ranked; the memory is put back afterwards."""
+    memory, leave_out = retriever.memory
+    groups: dict[str, list] = defaultdict(list)
+    for entry in entries:
+        groups[item_of(entry).get("group", "")].append(entry)
+    try:
+        for group, members in groups.items():
+            if memory is not None:
+                retriever.use_memory(memory, leave_out | {group})
+            yield members
+    finally:
+        if memory is not None:
+            retriever.use_memory(memory, leave_out)
+
+
 def _queries(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple[str, object, dict]]:
     """(query, expect, item) per answerable question, and per dialogue its last turn as the
     conversation resolves it."""
@@ -389,25 +395,14 @@ def ranker_training_data(engine: Engine, qa: list[dict], dialogues: list[dict] =
     would be)."""
     import numpy as np
 
-    retriever = engine.retriever
-    memory, leave_out = retriever.memory
     texts = [_norm(p.text) for p in engine.index.passages]
-    by_group: dict[str, list] = defaultdict(list)
-    for query, expect, item in _queries(engine, qa, dialogues):
-        by_group[item.get("group", "")].append((query, expect))
     data = []
-    try:
-        for group, queries in by_group.items():
-            if memory is not None:
-                retriever.use_memory(memory, leave_out | {group})
-            for query, expect in queries:
-                result = retriever.search(query, k=1)
-                targets = _targets(expect)
-                labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
-                data.append((result.rank_features, labels))
-    finally:
-        if memory is not None:
-            retriever.use_memory(memory, leave_out)
+    for queries in _per_writer(engine.retriever, _queries(engine, qa, dialogues), lambda q: q[2]):
+        for query, expect, _ in queries:
+            result = engine.retriever.search(query, k=1)
+            targets = _targets(expect)
+            labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
+            data.append((result.rank_features, labels))
     return data
 
 

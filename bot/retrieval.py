@@ -168,6 +168,12 @@ class QuestionMemory:
         a = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         return a[:, 0], a[:, 1]
 
+    def without_document(self, doc: str) -> "QuestionMemory":
+        """The memory as it was before ``doc`` was asked about: none of its questions."""
+        keep = [i for i, d in enumerate(self.docs) if d != doc]
+        return QuestionMemory(self.vectors[keep], [self.phrases[i] for i in keep], [self.docs[i] for i in keep],
+                              [self.groups[i] for i in keep], self.embedder)
+
     def save(self, path: Path) -> None:
         np.savez_compressed(path, vectors=self.vectors.astype(np.float16),
                             phrases=np.array(json.dumps(self.phrases, ensure_ascii=False)),
@@ -216,6 +222,7 @@ class Retriever:
         else:
             self._ranker = LinearRanker.hand(settings)
         memory = question_memory() if settings.learned_ranker else None
+        self._memory: QuestionMemory | None = None
         self.use_memory(memory if memory is not None and memory.embedder == embedder.id else None)
         fitted = calibration()
         self._calibration = fitted if fitted.get("embedder") == embedder.id else None
@@ -390,13 +397,15 @@ class Retriever:
     def use_memory(self, memory: QuestionMemory | None, leave_out: set[str] = frozenset()) -> None:
         """Take earlier questions as evidence (:class:`QuestionMemory`), without those of the
         ``leave_out`` groups (fitting and cross-validation leave a writer's own questions out)."""
-        self._memory, self._memory_leave_out = memory, set(leave_out)
         if memory is None:
-            self._memory_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        else:
-            qs, rows = memory.bind(self.index.passages)
-            keep = np.array([memory.groups[i] not in leave_out for i in qs], dtype=bool)
-            self._memory_pairs = (qs[keep], rows[keep])
+            self._bound = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        elif memory is not self._memory:  # a new memory: match its phrases once
+            self._bound = memory.bind(self.index.passages)
+        self._memory, self._memory_leave_out = memory, set(leave_out)
+        qs, rows = self._bound
+        keep = (np.array([memory.groups[i] not in leave_out for i in qs], dtype=bool) if memory is not None
+                else slice(None))
+        self._memory_pairs = (qs[keep], rows[keep])
         self._known_docs = {self.index.passages[int(r)].doc_id for r in self._memory_pairs[1]}
 
     @property
@@ -541,11 +550,6 @@ class Retriever:
         x = (self.features(hits, fused, domain, names, exemplar) - c["mean"]) / c["std"]
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
-
-    @property
-    def show_margin(self) -> float:
-        """Runners-up within this score of the best passage are shown with it."""
-        return self._ranker.show_margin
 
     @property
     def models(self) -> tuple["LinearRanker", dict | None]:

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import ROOT, Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
-from bot.evaluation import _norm, _targets, load_items  # noqa: E402
-from bot.retrieval import QuestionMemory, question_memory  # noqa: E402
+from bot.evaluation import _rank, load_items  # noqa: E402
+from bot.retrieval import question_memory  # noqa: E402
 
 
 def main(sets: list[str]) -> None:
@@ -28,17 +28,9 @@ def main(sets: list[str]) -> None:
     if memory is None:
         sys.exit("no question memory (run: python run_bot.py eval --fit-ranker)")
     qa = [i for s in sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl") if i.get("expect")]
-    texts = [_norm(p.text) for p in engine.index.passages]
-
-    def rank(item: dict) -> int:
-        targets = _targets(item["expect"])
-        for k, h in enumerate(r.search(item["question"], k=10).hits, 1):
-            if any(t in texts[h.row] for t in targets):
-                return k
-        return 99
-
     def show(label: str, doc: str | None = None) -> None:
-        ranks = np.array([rank(i) for i in qa])
+        # rank of the answering passage among the first 10 (99: not among them)
+        ranks = np.array([_rank(engine, i["question"], i["expect"])[0] or 99 for i in qa])
         line = f"{label:<26} all {len(qa)}: hit@1 {np.mean(ranks == 1):.2f} hit@3 {np.mean(ranks <= 3):.2f}"
         if doc:
             own = np.array([i["doc"] == doc for i in qa])
@@ -48,10 +40,7 @@ def main(sets: list[str]) -> None:
     r.use_memory(memory)
     show("full memory")
     for doc in sorted({i["doc"] for i in qa}):
-        keep = [j for j, d in enumerate(memory.docs) if d != doc]
-        r.use_memory(QuestionMemory(memory.vectors[keep], [memory.phrases[j] for j in keep],
-                                    [memory.docs[j] for j in keep], [memory.groups[j] for j in keep],
-                                    memory.embedder))
+        r.use_memory(memory.without_document(doc))
         show(f"{doc} new", doc)
     r.use_memory(None)
     show("no memory")

@@ -480,7 +480,7 @@ def test_the_question_memory_links_questions_to_the_passages_holding_their_answe
 
 
 def test_earlier_questions_vote_for_the_passage_that_answered_them(engine):
-    from bot.retrieval import KNN_K, QuestionMemory
+    from bot.retrieval import KNN_K
 
     r = engine.retriever
     saved = r.memory
@@ -494,9 +494,7 @@ def test_earlier_questions_vote_for_the_passage_that_answered_them(engine):
         best = engine.index.passages[int(np.argmax(votes))]
         assert "833" in best.text and "Lietuvoje" in best.text  # the sentence or the yearly figures
         # without the questions about that passage's document it gets no vote
-        keep = [i for i, d in enumerate(memory.docs) if d != best.doc_id]
-        r.use_memory(QuestionMemory(memory.vectors[keep], [memory.phrases[i] for i in keep],
-                                    [memory.docs[i] for i in keep], [memory.groups[i] for i in keep], memory.embedder))
+        r.use_memory(memory.without_document(best.doc_id))
         assert r._asked(q, rows)[int(np.argmax(votes))] == 0
         r.use_memory(None)
         assert not r._asked(q, rows).any()
@@ -507,16 +505,13 @@ def test_earlier_questions_vote_for_the_passage_that_answered_them(engine):
 def test_a_document_nobody_asked_about_keeps_the_ranking_its_own_evidence_gives(engine):
     """As if the document were added after the ranker was fitted: its questions are ranked as
     without the question memory whenever that ranking puts one of its passages first."""
-    from bot.retrieval import QuestionMemory
-
     r = engine.retriever
     saved, fallback = r.memory, r._fallback_ranker
     memory = saved[0]
     doc = "002_ea441166658b2074"
     questions = [i["question"] for i in load_sealed() if i.get("doc") == doc]
-    keep = [i for i, d in enumerate(memory.docs) if d != doc]
-    stripped = QuestionMemory(memory.vectors[keep], [memory.phrases[i] for i in keep],
-                              [memory.docs[i] for i in keep], [memory.groups[i] for i in keep], memory.embedder)
+    stripped = memory.without_document(doc)
+    assert doc in memory.docs and doc not in stripped.docs and len(stripped.vectors) == len(stripped.docs)
     try:
         r.use_memory(None)  # nothing known: the ranker without the memory decides everything
         plain = [r.search(q, k=1).hits[0].row for q in questions]
