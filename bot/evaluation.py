@@ -200,7 +200,7 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = 0.03,
             result = retriever.search(item["question"], k=5)
             if not result.hits:
                 continue
-            rows.append(retriever.features(result.hits, result.fused, result.domain, base))
+            rows.append(retriever.features(result, base))
             vectors.append(retriever.embed(item["question"]))
             y.append(0.0 if item.get("expect") is None else 1.0)
     X, y = np.array(rows), np.array(y)
@@ -427,7 +427,7 @@ def fit_ranker_model(engine: Engine, qa: list[dict], dialogues: list[dict] = (),
         return float(np.mean(counts))
 
     target = shown(hand, show_margin)
-    margins = np.linspace(0.05, 5.0, 100)
+    margins = np.linspace(0.05, 10.0, 200)
     model["show_margin"] = float(margins[int(np.argmin([abs(shown(learned, m) - target) for m in margins]))])
     model["embedder"] = engine.embedder.id
     return model

@@ -41,6 +41,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import SearchIndex
 from .language import detect
+from . import slots
 from .lexical import passage_tokens
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,11 @@ class Retrieval:
     domain: float = 0.0
     #: how much more the question resembles known out-of-domain questions than answerable ones
     exemplar: float = 0.0
+    #: the question asks for a kind of answer (a person, a date, a number, a unit) that the top
+    #: passage's highlighted sentence does not hold (:func:`bot.slots.missing_slot`)
+    slot: float = 0.0
+    #: the question names a year the top passage does not hold (:func:`bot.slots.missing_year`)
+    year: float = 0.0
     #: runners-up within this of the best passage's score are worth showing (the margin of the
     #: ranker that ranked this question)
     show_margin: float = 1.75
@@ -320,12 +326,14 @@ class Retriever:
                             coverage=float(coverage[j])))
             if len(hits) >= k:
                 break
-        result.hits = hits
+        result.hits, result.fused = hits, fused
         result.domain = self._domain(q, query)
         result.exemplar = self.exemplar(q)
-        result.confidence = self._confidence(hits, fused, result.domain, result.exemplar)
+        if hits:
+            # the part of a follow-up the reader just asked ("and who signed it?") says what is asked
+            result.slot, result.year = self._slots(focus or query, hits[0])
+        result.confidence = self._confidence(result)
         result.answered = bool(hits) and result.confidence >= self.threshold
-        result.fused = fused
         result.rows, result.rank_features = rows, X
         return result
 
@@ -476,6 +484,14 @@ class Retriever:
                     return True
         return float(self.index.vectors[a] @ self.index.vectors[b]) >= self.settings.duplicate_cosine
 
+    def _slots(self, question: str, hit: Hit) -> tuple[float, float]:
+        """:func:`~bot.slots.missing_slot` on the hit's highlighted sentence and
+        :func:`~bot.slots.missing_year` on its passage."""
+        p = self.index.passages[hit.row]
+        s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
+        date = (self.index.documents.get(p.doc_id) or {}).get("date") or ""
+        return slots.missing_slot(question, p.text[s:e]), slots.missing_year(question, p.text, p.section, str(date))
+
     def _domain(self, q: np.ndarray, text: str) -> float:
         """Cosine of the question with the centroid of the passages in its language."""
         lang = detect(text) or "en"
@@ -515,39 +531,43 @@ class Retriever:
         return near[0] - near[1]
 
     FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain",
-                "exemplar")
+                "slot", "year", "exemplar")
 
-    def features(self, hits: list[Hit], fused: np.ndarray, domain: float = 0.0,
-                 names: tuple[str, ...] | None = None, exemplar: float = 0.0) -> np.ndarray:
-        """What the answer/refuse decision looks at, for the top passage.
+    def features(self, result: Retrieval, names: tuple[str, ...] | None = None,
+                 exemplar: float | None = None) -> np.ndarray:
+        """What the answer/refuse decision looks at, for the top passage of ``result``.
 
         raw cosine of passage and best sentence (absolute closeness), fused score and its
         margin over the runner-up and over the median (how far it stands out), and the
         idf-weighted share of the question's words it contains (lexical evidence), the
-        question's closeness to the corpus centroid, and its resemblance to known out-of-domain
-        questions (:meth:`exemplar`). ``names`` picks a subset (the calibrated model's own list).
+        question's closeness to the corpus centroid, whether the passage lacks the kind of
+        answer or the year the question asks for (:mod:`bot.slots`), and its resemblance to
+        known out-of-domain questions (:meth:`exemplar`; ``exemplar`` overrides the result's).
+        ``names`` picks a subset (the calibrated model's own list).
         """
+        hits, fused = result.hits, result.fused
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else float(np.median(fused))
         values = {"dense": top.dense, "sentence": top.sentence_score, "fused": top.score,
                   "margin_second": top.score - second, "margin_median": top.score - float(np.median(fused)),
-                  "coverage": top.coverage, "domain": domain, "exemplar": exemplar}
+                  "coverage": top.coverage, "domain": result.domain, "slot": result.slot, "year": result.year,
+                  "exemplar": result.exemplar if exemplar is None else exemplar}
         return np.array([values[n] for n in (names or self.FEATURES)], dtype=np.float64)
 
-    def _confidence(self, hits: list[Hit], fused: np.ndarray, domain: float, exemplar: float = 0.0) -> float:
+    def _confidence(self, result: Retrieval) -> float:
         """A 0..1 confidence that the top passage answers: a logistic model over
         :meth:`features`, fitted on the training QA sets (``python run_bot.py eval --calibrate``).
 
         The model is fitted per embedder; with an embedder it was not fitted for, the
         confidence is the top passage's raw cosine and nothing is refused.
         """
-        if not hits:
+        if not result.hits:
             return 0.0
         c = self._calibration
         if c is None:
-            return float(max(0.0, hits[0].dense))
+            return float(max(0.0, result.hits[0].dense))
         names = tuple(c.get("features") or self.FEATURES)
-        x = (self.features(hits, fused, domain, names, exemplar) - c["mean"]) / c["std"]
+        x = (self.features(result, names) - c["mean"]) / c["std"]
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
 

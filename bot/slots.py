@@ -1,0 +1,139 @@
+"""Answer slots: what kind of answer a question asks for, and whether a passage can hold it.
+
+"When was the monument to Marytė Bižytė unveiled?" retrieves the one sentence about that
+monument, which names no date; "What was the trade turnover in 2010?" retrieves the trade
+figures of 2020. Both passages are about the right thing, so similarity alone answers them,
+wrongly. Two cheap checks catch many such questions, in both languages and without
+diacritics:
+
+* :func:`missing_slot`: the question asks *who* (a person), *when* (a year, a month, a date or an
+  era such as "during the First World War"), *which month*, *how many / how much* (a number), or
+  names a unit (tonnes, kilometres, euros, dollars, per cent), and the highlighted sentence holds
+  nothing of that kind beyond what the question itself says;
+* :func:`missing_year`: the question names a year that the passage (its text and section, or,
+  for a passage naming no year at all, its document's date: "Today marks 30 years ...") does
+  not hold. A span such as "2013–2015" holds the years between.
+
+Both are features of the answer/refuse model (:meth:`bot.retrieval.Retriever.features`), weighed
+against the others when it is fitted, never rules on their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexical import fold
+
+__all__ = ["answer_type", "missing_slot", "missing_year"]
+
+_YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
+_YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+
+# question patterns, matched on the folded (lower-case, no diacritics) question
+_WHO = re.compile(
+    r"^(and |so |but |then |tell me |do you know )?(who|whom)\b|, (who|whom)\b"
+    r"|^(o |ir |tai )?kas (yra|buvo|bus) (\w+ ){0,3}(ambasador|konsul|pirminink|vadov|ministr|prezident|sekretor"
+    r"|direktor|autori|ikurej|isteig|atstov|premjer)"
+    r"|^(o |ir |tai )?kas (\w+ )?(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
+    r"|parase|sukure|dalyvavo|atidare|lankesi)\b")
+_MONTH_Q = re.compile(r"which month|what month|kuri menesi|kokiu menesiu|kuriu menesiu")
+_WHEN = re.compile(r"\bwhen\b(?! it comes)|what year|which year|what date|since when|\bkada\b|kuriais metais"
+                   r"|kuriuo metu|kokiais metais|kelintais|kuria diena|nuo kada|iki kada")
+_COUNT = re.compile(r"how many|how much|what percentage|by how much|what share|\bkiek\b|keliais procentais"
+                    r"|\bkeli\b|\bkelios\b|\bkelis\b|\bkeliu\b|\bkeliose\b")
+_UNITS = (  # (in the question, in the sentence)
+    (r"\btonn?(e|es|os|u|a)?\b|\btonu\b", r"\bton|\bt\b"),
+    (r"\bkm\b|kilomet", r"\bkm\b|kilomet"),
+    (r"\beuro|\beur\b|eurai|euru", r"\beur|€"),
+    (r"dollar|doler|\busd\b", r"\busd\b|dollar|doler|\$"),
+    (r"percent|procent|%", r"%|percent|procent"),
+    (r"hectar|hektar", r"\bha\b|hectar|hektar"),
+)
+
+# what answers them, matched on the sentence (folded unless said otherwise)
+_LT_MONTH = re.compile(r"\b(sausi|vasari|kov|balandzi|balandi|geguz|birzeli|liep|rugpjuci|rugpjuti|rugsej|spali"
+                       r"|lapkrici|lapkriti|gruodzi|gruodi)(o|s|a|e|es|os|i|j|ui)?\b")
+_EN_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November"
+                       r"|December)\b")  # case kept: "may" is a verb
+_ERA = re.compile(r"\b(today|now|war|century|decade|karo|kara|karas|karu|amziu\w*|amz|laikus|laikais|siandien"
+                  r"|dabar)\b|\b(\d+|[ivx]+) ?a\.")
+_NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?"
+                          r"|thousands?|millions?|billions?|half|vienas|viena|vieneri|du|dvi|trys|treji\w*|trej\w*"
+                          r"|keturi\w*|penki\w*|sesi\w*|septyni\w*|astuoni\w*|devyni\w*|desimt\w*|simt\w*"
+                          r"|tukstan\w*|mln|mlrd|puse)\b")
+_CAP = "A-ZĄČĘĖĮŠŲŪŽ"
+_LOW = "a-ząčęėįšųūž"
+_PERSON = re.compile(rf"(?:\b[{_CAP}]\.\s?|\b[{_CAP}][{_LOW}]+\s)[{_CAP}][{_LOW}]+")  # Petras Cvirka, Z. Tverkus
+# capitalised pairs that are not people: institutions, events, places
+_NOT_PEOPLE = {"respublika", "respublikos", "republic", "ministry", "ministerija", "jungtiniu", "tautu", "world",
+               "war", "international", "european", "europos", "sajunga", "union", "nations", "parliament",
+               "seimas", "forum", "transport", "route", "trans", "caspian", "central", "asia", "great", "silk",
+               "road", "soviet", "sovietu", "aukso", "orda", "nur", "sultan", "sultane", "sultano", "vienybes"}
+_PLACE_STEMS = ("lietu", "kazac", "kazak", "lithu", "almat", "astan", "vilni", "kauna", "klaip", "karag", "rusij",
+                "russi", "latvi", "estij", "eston", "uzbek", "kirgi", "centr", "azijo", "azija", "sibir", "siber")
+
+
+def answer_type(question: str) -> str | None:
+    """"person", "month", "date", "count" or None: what kind of answer ``question`` asks for."""
+    q = fold(question).strip()
+    if _WHO.search(q):
+        return "person"
+    if _MONTH_Q.search(q):
+        return "month"
+    if _WHEN.search(q):
+        return "date"
+    if _COUNT.search(q):
+        return "count"
+    return None
+
+
+def _has_person(sentence: str, question: str) -> bool:
+    asked = {fold(w)[:5] for w in re.findall(r"\w+", question)}
+    for m in _PERSON.finditer(sentence):
+        names = [fold(w) for w in re.findall(r"\w+", m.group(0))]
+        if any(w in _NOT_PEOPLE or w[:5] in _PLACE_STEMS for w in names):
+            continue
+        if any(w[:5] not in asked for w in names):
+            return True
+    return False
+
+
+def _holds(kind: str, question: str, sentence: str) -> bool:
+    if kind == "person":
+        return _has_person(sentence, question)
+    s, q = fold(sentence), fold(question)
+    if kind == "month":
+        return bool(_LT_MONTH.search(s) or _EN_MONTH.search(sentence))
+    if kind == "date":
+        return bool(set(_YEAR.findall(s)) - set(_YEAR.findall(q)) or _LT_MONTH.search(s)
+                    or _EN_MONTH.search(sentence) or _ERA.search(s))
+    # count: a number the question does not already name, in digits or in words
+    return bool(set(_DIGITS.findall(s)) - set(_DIGITS.findall(q)) or _NUMBER_WORD.search(_DIGITS.sub(" ", s)))
+
+
+def missing_slot(question: str, sentence: str) -> float:
+    """1.0 when ``question`` asks for a kind of answer (:func:`answer_type`) or a unit that
+    ``sentence`` does not hold, else 0.0."""
+    kind = answer_type(question)
+    if kind is not None and not _holds(kind, question, sentence):
+        return 1.0
+    q, s = fold(question), fold(sentence)
+    for asked, held in _UNITS:
+        if re.search(asked, q) and not re.search(held, s):
+            return 1.0
+    return 0.0
+
+
+def missing_year(question: str, text: str, section: str = "", document_date: str = "") -> float:
+    """1.0 when ``question`` names a year the passage (``text``, ``section``) does not hold; a
+    passage that names no year at all speaks of its document's date (``document_date``)."""
+    asked = set(_YEAR.findall(question))
+    if not asked:
+        return 0.0
+    held = set(_YEAR.findall(text)) | set(_YEAR.findall(section or ""))
+    for a, b in _YEAR_SPAN.findall(text):
+        held |= {str(y) for y in range(int(a), int(b) + 1)}
+    if not held:
+        held = set(_YEAR.findall(document_date or ""))
+    return 1.0 if asked - held else 0.0

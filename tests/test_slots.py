@@ -1,0 +1,68 @@
+"""Answer slots: the kind of answer a question asks for, checked against real passages."""
+
+import pytest
+
+from bot import slots
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Who signed the agreement?", "person"),
+    ("and who chairs it?", "person"),
+    ("Kas yra Kazachstano ambasadorius Lietuvoje?", "person"),
+    ("kas vadovauja lituanica bendruomenei", "person"),
+    ("Kurį mėnesį lankėsi prezidentė?", "month"),
+    ("When were diplomatic relations established?", "date"),
+    ("kada kazachstanas pripazino lietuvos nepriklausomybe", "date"),
+    ("How many Lithuanians were deported?", "count"),
+    ("Kiek piliečių gyvena?", "count"),
+    ("Kas yra Karlagas?", None),  # "kas yra" alone asks what, not who
+    ("What's Lithuania good at when it comes to tourism?", None),
+    ("What did the people who were deported do?", None),  # a relative "who" asks for no person
+])
+def test_answer_type(question, kind):
+    assert slots.answer_type(question) == kind
+
+
+@pytest.mark.parametrize("question, sentence, missing", [
+    ("When was the monument unveiled?", "Rudnio mieste yra pastatytas paminklas Marytei Bižytei.", 1.0),
+    ("Kada užmegzti santykiai?", "Diplomatiniai santykiai užmegzti 1992 m. birželio 12 d.", 0.0),
+    ("When did larger groups settle?", "Didesnės lietuvių grupės įsikūrė per Pirmąjį pasaulinį karą.", 0.0),
+    ("Which month did she visit?", "2011 m. Kazachstane lankėsi prezidentė.", 1.0),
+    ("Which month did she visit?", "She visited in May 2011.", 0.0),
+    ("Which month did she visit?", "We may visit in 2011.", 1.0),  # "may" the verb is no month
+    ("Who heads the society?", "Kazachus Lietuvoje vienija nuo 2009 m. veikianti organizacija „Nursaulė“.", 1.0),
+    ("Who is the ambassador?", "said Lithuanian Ambassador Gintautas Vasiulis.", 0.0),
+    ("Kas yra garbės konsulas Kaune?", "2020 m. spalį Vienybės aikštėje Kaune atidarytas garbės konsulatas.", 1.0),
+    ("Who taught law in Almaty?", "Teisės institute 1941–1943 dėstė Z. Tverkus.", 0.0),
+    ("How many members does Aidas have?", "Draugija „Aidas“ įsteigta.", 1.0),
+    ("Kiek rungtynių sužaidė?", "Rinktinės yra sužaidusios trejas rungtynes.", 0.0),
+    ("How many tonnes of oil a year?", "Imports were worth USD 356 million.", 1.0),
+    ("How long is the route in kilometres?", "The route is 4,256 km long.", 0.0),
+    ("Tell me about culture", "Anything at all.", 0.0),  # asks for no particular kind of answer
+])
+def test_missing_slot(question, sentence, missing):
+    assert slots.missing_slot(question, sentence) == missing
+
+
+def test_missing_year():
+    assert slots.missing_year("trade in 2010?", "In 2020 trade amounted to ...") == 1.0
+    assert slots.missing_year("trade in 2020?", "In 2020 trade amounted to ...") == 0.0
+    assert slots.missing_year("consul in 2014?", "• 2013–2015 m. – Daiva Mockuvienė") == 0.0  # a span holds its years
+    assert slots.missing_year("trade in 2020?", "Trade figures", section="Prekybos apimtys (2020)") == 0.0
+    # a passage naming no year speaks of its document's date; one naming other years does not
+    assert slots.missing_year("diaspora in 2022?", "The 7,000-strong diaspora", document_date="2022-06-12") == 0.0
+    assert slots.missing_year("exports in 2022?", "In 2020 exports were ...", document_date="2022") == 1.0
+    assert slots.missing_year("trade volume?", "anything") == 0.0
+
+
+def test_retrieval_reports_the_missing_slot_and_year_of_its_top_passage(engine):
+    r = engine.retriever
+    unveiled = r.search("When was the monument to Marytė Bižytė unveiled?", k=3)
+    assert "Bižyt" in engine.index.passages[unveiled.hits[0].row].text and unveiled.slot == 1.0
+    established = r.search("Kada užmegzti Lietuvos ir Kazachstano diplomatiniai santykiai?", k=3)
+    assert established.slot == 0.0 and established.year == 0.0
+    assert r.search("Kiek Kazachstano piliečių gyveno Lietuvoje 2022 m.?", k=3).year == 0.0
+    assert r.search("Kiek Kazachstano piliečių gyveno Lietuvoje 1995 m.?", k=3).year == 1.0
+    # the part of a follow-up just asked decides what is asked
+    followup = r.search("Kiek Kazachstano piliečių gyveno Lietuvoje? O 1995 m.?", k=3, focus="O 1995 m.?")
+    assert followup.year == 1.0
