@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from . import language as language_mod
+from . import slots
 from .answer import Answer, compose
 from .config import Settings
 from .dialogue import Conversation, Turn, is_more, is_reset
@@ -175,9 +176,26 @@ class Engine:
                 answer.message = t("unsure", lang)
         else:
             answer = Answer(question=question, language=lang, answered=False, kind="not_found",
-                            message=t("not_found", lang), query=query, confidence=result.confidence)
+                            message=self._not_found(retriever, result, question, lang), query=query,
+                            confidence=result.confidence)
         self.last_timing = Timing(t1 - t0, t2 - t1, time.perf_counter() - t2)
         return answer
+
+    @staticmethod
+    def _not_found(retriever: Retriever, result, question: str, lang: str) -> str:
+        """Why nothing was found, when it can be said plainly: the question names a year the
+        closest passage lacks, so the reader learns which years the documents do cover."""
+        if result.hits and result.year:
+            # the years of the sentence that came closest (not of its whole passage: one about
+            # the diaspora names the founding year of every society it lists)
+            hit = result.hits[0]
+            p = retriever.index.passages[hit.row]
+            s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
+            asked = slots.years(question)
+            held = [y for y in slots.years(p.text[s:e]) if y not in asked]
+            if held and asked:
+                return t("not_found_year", lang, asked=", ".join(asked), held=", ".join(held), example=held[-1])
+        return t("not_found", lang)
 
     @staticmethod
     def _notice(question: str, lang: str, kind: str, **fields) -> Answer:

@@ -16,6 +16,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "lt": "Šiuose dokumentuose to neradau. Žinau apie Kazachstano ir Lietuvos santykius: "
               "istoriją, diplomatiją, prekybą, žmones ir kultūrą. Paklauskite kitaip arba /help.",
     },
+    "not_found_year": {
+        "en": "I could not find an answer for {asked} in my documents. The closest passage speaks of {held}; "
+              "you could ask, e.g., “And in {example}?”",
+        "lt": "Atsakymo apie {asked} m. mano dokumentuose neradau. Artimiausioje ištraukoje minimi {held} m.; "
+              "galite paklausti, pvz., „O {example} m.?“",
+    },
     "empty": {
         "en": "Please type a question, e.g. “When were diplomatic relations established?”",
         "lt": "Parašykite klausimą, pvz., „Kada užmegzti diplomatiniai santykiai?“",

@@ -24,7 +24,7 @@ import re
 
 from .lexical import fold
 
-__all__ = ["answer_type", "missing_slot", "missing_year"]
+__all__ = ["answer_type", "missing_slot", "missing_year", "years"]
 
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
@@ -137,3 +137,8 @@ def missing_year(question: str, text: str, section: str = "", document_date: str
     if not held:
         held = set(_YEAR.findall(document_date or ""))
     return 1.0 if asked - held else 0.0
+
+
+def years(text: str) -> list[str]:
+    """The years ``text`` names, in order of time, each once."""
+    return sorted(set(_YEAR.findall(text)))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -546,3 +547,21 @@ def test_a_ranker_using_features_this_version_lacks_falls_back_to_the_hand_fusio
     r = retrieval.Retriever(engine.index, engine.embedder)
     assert r.models[0].features == retrieval.LinearRanker.hand(r.settings).features
     assert "no_such_feature" in caplog.text and "eval --fit-ranker" in caplog.text
+
+
+@pytest.mark.parametrize("question, asked, follow_up, figure, lang", [
+    ("Kiek Kazachstano piliečių gyveno Lietuvoje 2018 metais?", "2018", "O 2022 m.?", "833", "lt"),
+    ("What was the trade volume between Kazakhstan and Lithuania in 2010?", "2010", "And in 2022?", "584.3", "en"),
+])
+def test_a_year_the_documents_lack_is_refused_naming_the_years_they_have(engine, question, asked, follow_up,
+                                                                         figure, lang):
+    """Asked for a year no passage holds, the bot says so and names the year the closest
+    sentence speaks of, in the reader's language; asking about that year then answers."""
+    conv = Conversation()
+    refused = engine.reply(question, conv)
+    assert not refused.answered and not refused.passages
+    assert asked in refused.message
+    assert set(re.findall(r"\b(?:19|20)\d\d\b", refused.message)) - {asked}  # the years it does have
+    assert ("neradau" in refused.message) == (lang == "lt")
+    answer = engine.reply(follow_up, conv)
+    assert answer.answered and answer.followup and figure in answer.passages[0].highlight
