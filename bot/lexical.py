@@ -56,6 +56,7 @@ def spelling_key(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=65536)
 def cognate_key(word: str, length: int = 5) -> str | None:
     """A language-neutral key for a (folded) word: spelling key, c/q as k, doubled letters
     single, first ``length`` letters. Names and international words then meet across the two
@@ -108,9 +109,11 @@ def analyze_query(text: str) -> list[str]:
     return list(seen)
 
 
-def word_stems(word: str) -> set[str]:
-    """The (folded) word's stems under each language's stemmer, spelling-normalised."""
-    return {spelling_key(_stemmer(lang).stemWord(word)) for lang in _STEMMERS}
+@lru_cache(maxsize=16384)
+def word_stems(word: str) -> frozenset[str]:
+    """The (folded) word's stems under each language's stemmer, spelling-normalised (cached:
+    every candidate passage and sentence asks for the question's words again)."""
+    return frozenset({spelling_key(_stemmer(lang).stemWord(word)) for lang in _STEMMERS})
 
 
 _LT_MARKS = set("ąčęėįšųūžĄČĘĖĮŠŲŪŽ")
