@@ -571,6 +571,11 @@ class Retriever:
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
 
+    def would_answer(self, result: Retrieval) -> bool:
+        """Whether ``result``, as it stands (e.g. with one feature set aside), clears the
+        refusal threshold."""
+        return bool(result.hits) and self._confidence(result) >= self.threshold
+
     @property
     def models(self) -> tuple["LinearRanker", dict | None]:
         """The passage ranker and the answer/refuse model (as :func:`calibration_arrays`) in use."""

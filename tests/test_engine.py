@@ -13,6 +13,7 @@ import pytest
 from bot.answer import render_html, visible_length
 from bot.cli import TRAINING_SETS
 from bot.dialogue import Conversation
+from bot.messages import t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -565,3 +566,10 @@ def test_a_year_the_documents_lack_is_refused_naming_the_years_they_have(engine,
     assert ("neradau" in refused.message) == (lang == "lt")
     answer = engine.reply(follow_up, conv)
     assert answer.answered and answer.followup and figure in answer.passages[0].highlight
+
+
+def test_a_far_off_question_with_a_year_gets_the_plain_refusal(engine):
+    """The year note is for questions the year alone kept from an answer, not for anything
+    that happens to name one."""
+    answer = engine.ask("What happened in France in 1789?")
+    assert not answer.answered and answer.message == t("not_found", "en")
