@@ -19,15 +19,17 @@ MAX_TURNS = 6
 
 # Continuation openers (folded, so "o kaip" also matches typed without diacritics).
 _CONTINUATION = re.compile(
-    r"^(and|but|also|then|so|what about|how about|and what about|what of|same for|"
+    r"^(and|but|also|then|so|what about|how about|and what about|what of|same for|anything (on|about|else)|"
+    r"what else|any more on|"
     r"o|ir|bet|taip pat|o kaip|kaip del|o kas|o kiek|o kada|o kur|tai|na o)\b"
 )
-# Pronouns and deictic words that point back (folded).
+# Pronouns and deictic words that point back (folded). Not Lithuanian "to" (of that): it is
+# English "to", and "deported to Kazakhstan" would tie a new question to the old topic.
 _ANAPHORA = {
     "en": {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs", "it", "its",
            "there", "that", "those", "these", "then", "same", "former", "latter"},
     "lt": {"jis", "ji", "jie", "jos", "jo", "ju", "jam", "jai", "jiems", "joms", "ji", "juos", "jas",
-           "ten", "tas", "ta", "ta", "tie", "tos", "to", "tuo", "toje", "tame", "tam", "tu", "tokia",
+           "ten", "tai", "tas", "ta", "ta", "tie", "tos", "tuo", "toje", "tame", "tam", "tu", "tokia",
            "sis", "si", "sie", "sios", "sio", "sia", "siam", "sioje", "siame", "sias", "jame", "joje"},
 }
 #: a question with fewer content words than this cannot stand alone ("And in 2022?", "Imports?")

@@ -12,7 +12,7 @@ import pytest
 
 from bot.answer import render_html, visible_length
 from bot.cli import TRAINING_SETS
-from bot.dialogue import Conversation
+from bot.dialogue import Conversation, Turn
 from bot.messages import t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -573,3 +573,15 @@ def test_a_far_off_question_with_a_year_gets_the_plain_refusal(engine):
     that happens to name one."""
     answer = engine.ask("What happened in France in 1789?")
     assert not answer.answered and answer.message == t("not_found", "en")
+
+
+@pytest.mark.parametrize("follow_up, dependent", [
+    ("anything on heritage?", True), ("what else?", True), ("kelinta tai vieta pagal apimtį?", True),
+    ("O 2016 m.?", True), ("Ką jis įteikė?", True),
+    ("How many Lithuanians were deported to Kazakhstan?", False),
+    ("Kada užmegzti diplomatiniai santykiai?", False),
+])
+def test_which_questions_lean_on_the_conversation(follow_up, dependent):
+    conv = Conversation()
+    conv.add(Turn(question="What did the ministers say about education?", query="x", language="en"))
+    assert conv.depends_on_context(follow_up) == dependent
