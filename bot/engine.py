@@ -185,10 +185,11 @@ class Engine:
     @staticmethod
     def _not_found(retriever: Retriever, result, question: str, lang: str) -> str:
         """Why nothing was found, when it can be said plainly: the question names a year the
-        closest passage lacks, and without that the passage would have been the answer; the
-        reader learns which year the closest sentence does speak of. ("What happened in France
-        in 1789?" is refused plainly: it is no nearer an answer with the year left aside.)"""
-        if result.hits and result.year and retriever.would_answer(dataclasses.replace(result, year=0.0)):
+        closest passage lacks, and without that the passage would have been (nearly: the year
+        a question names also costs it some similarity) the answer; the reader learns which year
+        the closest sentence does speak of. ("What happened in France in 1789?" is refused
+        plainly: it is no nearer an answer with the year left aside.)"""
+        if result.hits and result.year and retriever.would_answer(dataclasses.replace(result, year=0.0), 0.5):
             # the years of the sentence that came closest (not of its whole passage: one about
             # the diaspora names the founding year of every society it lists)
             hit = result.hits[0]

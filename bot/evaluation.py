@@ -222,7 +222,8 @@ def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10,
     (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
     that refuses at most ``max_refused`` of the answerable questions, with a small safety margin,
     and the confidence ("sure") above which an answer needs no "not sure" note: where at most
-    ``max_unhedged_ood`` of the out-of-domain questions remain, unless that would put the note on
+    ``max_unhedged_ood`` of the out-of-domain questions, and at most half of those that clear the
+    threshold, remain, unless that would put the note on
     more than ``max_hedged`` of the answerable ones."""
     import numpy as np
 
@@ -242,12 +243,17 @@ def fit_refusal(X, y, max_refused: float = 0.03, max_unhedged_ood: float = 0.10,
     threshold = float(pos[k] - 1e-6) if len(pos) else 0.5
     # a small margin below the last accepted answerable question
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
-    # above "sure" at most ``max_unhedged_ood`` of the out-of-domain questions remain: answers
-    # between the two thresholds are given with a "not sure" note
+    # above "sure" at most ``max_unhedged_ood`` of the out-of-domain questions remain, and at most
+    # half of those that clear the threshold (fitted on its own questions the model lets few
+    # through, which alone would leave no band, while new questions get through more often):
+    # answers between the two thresholds are given with a "not sure" note
+    neg = conf[y == 0]
+    through = neg[neg >= threshold]
+    sure = float(np.quantile(neg, 1 - max_unhedged_ood)) if len(neg) else threshold
+    if len(through):
+        sure = max(sure, float(np.median(through)))
     # ... unless that would put the note on more than ``max_hedged`` of the answerable ones: a
     # note on most right answers would mean nothing
-    neg = conf[y == 0]
-    sure = float(np.quantile(neg, 1 - max_unhedged_ood)) if len(neg) else threshold
     sure = max(threshold, min(sure, float(np.quantile(pos, max_hedged)) if len(pos) else sure))
     return {"mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(), "bias": float(b),
             "threshold": threshold, "sure": sure, "fitted_on": len(y)}

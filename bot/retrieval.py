@@ -571,10 +571,10 @@ class Retriever:
         z = float(x @ c["weights"] + c["bias"])
         return float(1.0 / (1.0 + np.exp(-z)))
 
-    def would_answer(self, result: Retrieval) -> bool:
+    def would_answer(self, result: Retrieval, leniency: float = 1.0) -> bool:
         """Whether ``result``, as it stands (e.g. with one feature set aside), clears the
-        refusal threshold."""
-        return bool(result.hits) and self._confidence(result) >= self.threshold
+        refusal threshold (times ``leniency``: 0.5 asks only whether it comes near)."""
+        return bool(result.hits) and self._confidence(result) >= self.threshold * leniency
 
     @property
     def models(self) -> tuple["LinearRanker", dict | None]:

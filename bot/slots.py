@@ -33,8 +33,10 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 # question patterns, matched on the folded (lower-case, no diacritics) question
 _WHO = re.compile(
     r"^(and |so |but |then |tell me |do you know )?(who|whom)\b|, (who|whom)\b"
-    r"|^(o |ir |tai )?kas (yra|buvo|bus) (\w+ ){0,3}(ambasador|konsul|pirminink|vadov|ministr|prezident|sekretor"
+    r"|^(o |ir |tai )?(kas|kaip vadinasi|kuo vardu) (\w+ ){0,2}(yra|buvo|bus|dabar|siuo metu)? ?(\w+ ){0,3}(ambasador|konsul|pirminink|vadov|ministr|prezident|sekretor"
     r"|direktor|autori|ikurej|isteig|atstov|premjer)"
+    r"|\b(which|what|name of)( the)? ((?!(did|does|do|is|was|were|are|has|have|had|will|can)\b)\w+ ){0,3}(ambassador|consul|minister|president|chairman|chair|head|leader"
+    r"|author|founder|deputy|envoy|official|diplomat)s?\b"
     r"|^(o |ir |tai )?kas (\w+ )?(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
     r"|parase|sukure|dalyvavo|atidare|lankesi)\b")
 _MONTH_Q = re.compile(r"which month|what month|kuri menesi|kokiu menesiu|kuriu menesiu")
@@ -108,8 +110,11 @@ def _holds(kind: str, question: str, sentence: str) -> bool:
     if kind == "date":
         return bool(set(_YEAR.findall(s)) - set(_YEAR.findall(q)) or _LT_MONTH.search(s)
                     or _EN_MONTH.search(sentence) or _ERA.search(s))
-    # count: a number the question does not already name, in digits or in words
-    return bool(set(_DIGITS.findall(s)) - set(_DIGITS.findall(q)) or _NUMBER_WORD.search(_DIGITS.sub(" ", s)))
+    # count: a number the question does not already name, in digits or in words; a year
+    # ("1998 m. ... įsteigė draugiją") is a date, not a count
+    s = _YEAR_SPAN.sub(" ", s)
+    numbers = {n for n in _DIGITS.findall(s) if not _YEAR.fullmatch(n)}
+    return bool(numbers - set(_DIGITS.findall(q)) or _NUMBER_WORD.search(_DIGITS.sub(" ", s)))
 
 
 def missing_slot(question: str, sentence: str) -> float:

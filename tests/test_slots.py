@@ -15,6 +15,12 @@ from bot import slots
     ("kada kazachstanas pripazino lietuvos nepriklausomybe", "date"),
     ("How many Lithuanians were deported?", "count"),
     ("Kiek piliečių gyvena?", "count"),
+    ("Kas šiuo metu yra Kazachstano ambasadorius Lietuvoje?", "person"),
+    ("kaip vadinasi kazachstano ambasadorius lietuvoje", "person"),
+    ("Which Kazakh foreign minister signed the 1993 agreement?", "person"),
+    ("What was the name of the first ambassador?", "person"),
+    ("What did the president say?", None),  # a role after a verb is no "which person"
+    ("What agreements did the ministers sign?", None),
     ("Kas yra Karlagas?", None),  # "kas yra" alone asks what, not who
     ("What's Lithuania good at when it comes to tourism?", None),
     ("What did the people who were deported do?", None),  # a relative "who" asks for no person
@@ -35,6 +41,9 @@ def test_answer_type(question, kind):
     ("Kas yra garbės konsulas Kaune?", "2020 m. spalį Vienybės aikštėje Kaune atidarytas garbės konsulatas.", 1.0),
     ("Who taught law in Almaty?", "Teisės institute 1941–1943 dėstė Z. Tverkus.", 0.0),
     ("How many members does Aidas have?", "Draugija „Aidas“ įsteigta.", 1.0),
+    ("Kiek narių turi draugija „Aidas“?", "1998 m. lietuviai įsteigė draugiją „Aidas“.", 1.0),  # a year counts nothing
+    ("How many prisoners died?", "Prisoners were held there in 1941–1943.", 1.0),
+    ("How many were deported?", "More than 90,000 were deported in 1948.", 0.0),
     ("Kiek rungtynių sužaidė?", "Rinktinės yra sužaidusios trejas rungtynes.", 0.0),
     ("How many tonnes of oil a year?", "Imports were worth USD 356 million.", 1.0),
     ("How long is the route in kilometres?", "The route is 4,256 km long.", 0.0),
