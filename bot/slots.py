@@ -29,6 +29,8 @@ __all__ = ["answer_type", "missing_slot", "missing_year", "years"]
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+_DECADE = re.compile(r"(?<!\d)(1[6-9]\d0|20\d0)['’]?s\b")
+_BEFORE_YEAR = re.compile(r"\b(?:before|prior to|until|till|up to|pries|iki)\s+(?:the\s+)?(1[6-9]\d\d|20\d\d)(?!\d)")
 
 # question patterns, matched on the folded (lower-case, no diacritics) question
 _WHO = re.compile(
@@ -71,7 +73,13 @@ _PERSON = re.compile(rf"(?:\b[{_CAP}]\.\s?|\b[{_CAP}][{_LOW}]+\s)[{_CAP}][{_LOW}
 _NOT_PEOPLE = {"respublika", "respublikos", "republic", "ministry", "ministerija", "jungtiniu", "tautu", "world",
                "war", "international", "european", "europos", "sajunga", "union", "nations", "parliament",
                "seimas", "forum", "transport", "route", "trans", "caspian", "central", "asia", "great", "silk",
-               "road", "soviet", "sovietu", "aukso", "orda", "nur", "sultan", "sultane", "sultano", "vienybes"}
+               "road", "soviet", "sovietu", "aukso", "orda", "nur", "sultan", "sultane", "sultano", "vienybes",
+               "bank", "banko", "bankas", "national", "nacionalinio", "government", "vyriausybes", "vyriausybe",
+               "university", "universitetas", "universiteto", "institute", "institutas", "instituto",
+               "embassy", "ambasada", "ambasados", "commission", "komisija", "komisijos", "council", "taryba",
+               "tarybos", "assembly", "asamblejos", "association", "asociacija", "society", "draugija",
+               "museum", "muziejus", "foundation", "fondas", "fondo", "agency", "agentura", "company",
+               "times", "news", "airlines", "railways", "gelezinkeliai"}
 _PLACE_STEMS = ("lietu", "kazac", "kazak", "lithu", "almat", "astan", "vilni", "kauna", "klaip", "karag", "rusij",
                 "russi", "latvi", "estij", "eston", "uzbek", "kirgi", "centr", "azijo", "azija", "sibir", "siber")
 
@@ -132,7 +140,9 @@ def missing_slot(question: str, sentence: str) -> float:
 
 def missing_year(question: str, text: str, section: str = "", document_date: str = "") -> float:
     """1.0 when ``question`` names a year the passage (``text``, ``section``) does not hold; a
-    passage that names no year at all speaks of its document's date (``document_date``)."""
+    passage that names no year at all speaks of its document's date (``document_date``).
+    "Before 2013" ("prieš 2013 m.", "until 2013") asks for an earlier year, "the 1950s" for one
+    of the decade: the passage must hold one."""
     asked = set(_YEAR.findall(question))
     if not asked:
         return 0.0
@@ -141,7 +151,15 @@ def missing_year(question: str, text: str, section: str = "", document_date: str
         held |= {str(y) for y in range(int(a), int(b) + 1)}
     if not held:
         held = set(_YEAR.findall(document_date or ""))
-    return 1.0 if asked - held else 0.0
+    before = {m.group(1) for m in _BEFORE_YEAR.finditer(fold(question))}
+    before -= {m.group(1) for m in _BEFORE_YEAR.finditer(fold(text))}  # "iki 2021 m." in both
+    if any(not any(h < y for h in held) for y in before):
+        return 1.0
+    # "in the 1950s" asks for a year of the decade
+    decades = {m.group(1) for m in _DECADE.finditer(question)}
+    if any(not any(h[:3] == d[:3] for h in held) for d in decades):
+        return 1.0
+    return 1.0 if asked - before - decades - held else 0.0
 
 
 def years(text: str) -> list[str]:

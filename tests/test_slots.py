@@ -47,6 +47,7 @@ def test_answer_type(question, kind):
     ("Kiek rungtynių sužaidė?", "Rinktinės yra sužaidusios trejas rungtynes.", 0.0),
     ("How many tonnes of oil a year?", "Imports were worth USD 356 million.", 1.0),
     ("How long is the route in kilometres?", "The route is 4,256 km long.", 0.0),
+    ("kas pasirašė sutartį?", "Lietuvos Respublikos Vyriausybės ir Kazachstano Nacionalinio Banko susitarimas", 1.0),
     ("Tell me about culture", "Anything at all.", 0.0),  # asks for no particular kind of answer
 ])
 def test_missing_slot(question, sentence, missing):
@@ -57,6 +58,12 @@ def test_missing_year():
     assert slots.missing_year("trade in 2010?", "In 2020 trade amounted to ...") == 1.0
     assert slots.missing_year("trade in 2020?", "In 2020 trade amounted to ...") == 0.0
     assert slots.missing_year("consul in 2014?", "• 2013–2015 m. – Daiva Mockuvienė") == 0.0  # a span holds its years
+    # "before 2013" asks for an earlier year, "the 1950s" for one of the decade
+    assert slots.missing_year("consul before 2013?", "• 2013–2015 m. – Daiva Mockuvienė") == 1.0
+    assert slots.missing_year("kas buvo konsulas iki 2013 m.?", "• 2009–2013 m. – Jonas Jonaitis") == 0.0
+    assert slots.missing_year("kiek sužaista iki 2021 m.?", "iki 2021 m. gruodžio sužaistos trejos") == 0.0
+    assert slots.missing_year("sent in the 1950s?", "1954–1959 buvo nusiųsta apie 20 000 žmonių") == 0.0
+    assert slots.missing_year("sent in the 1960s?", "1954–1959 buvo nusiųsta apie 20 000 žmonių") == 1.0
     assert slots.missing_year("trade in 2020?", "Trade figures", section="Prekybos apimtys (2020)") == 0.0
     # a passage naming no year speaks of its document's date; one naming other years does not
     assert slots.missing_year("diaspora in 2022?", "The 7,000-strong diaspora", document_date="2022-06-12") == 0.0
