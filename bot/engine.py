@@ -195,7 +195,7 @@ class Engine:
             hit = result.hits[0]
             p = retriever.index.passages[hit.row]
             s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
-            asked = slots.years(question)
+            asked = slots.years_asked(question)
             held = [y for y in slots.years(p.text[s:e]) if y not in asked]
             if held and asked:
                 return t("not_found_year", lang, asked=", ".join(asked), held=", ".join(held), example=held[-1])

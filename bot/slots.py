@@ -24,7 +24,7 @@ import re
 
 from .lexical import fold
 
-__all__ = ["answer_type", "missing_slot", "missing_year", "years"]
+__all__ = ["answer_type", "missing_slot", "missing_year", "years", "years_asked"]
 
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
@@ -165,3 +165,11 @@ def missing_year(question: str, text: str, section: str = "", document_date: str
 def years(text: str) -> list[str]:
     """The years ``text`` names, in order of time, each once."""
     return sorted(set(_YEAR.findall(text)))
+
+
+def years_asked(question: str) -> list[str]:
+    """The years ``question`` asks about as such ("in 2018"), in order of time; none when it
+    asks around one ("before 2013", "the 1950s"): "And in 2015?" would not be the same question."""
+    if _BEFORE_YEAR.search(fold(question)) or _DECADE.search(question):
+        return []
+    return years(question)

@@ -575,6 +575,12 @@ def test_a_far_off_question_with_a_year_gets_the_plain_refusal(engine):
     assert not answer.answered and answer.message == t("not_found", "en")
 
 
+def test_a_question_around_a_year_gets_no_year_note(engine):
+    """"Before 2013" is not answered by "And in 2015?": such a question is refused plainly."""
+    answer = engine.ask("Who was the Lithuanian consul general in Almaty before 2013?")
+    assert not answer.answered and answer.message == t("not_found", "en")
+
+
 @pytest.mark.parametrize("follow_up, dependent", [
     ("anything on heritage?", True), ("what else?", True), ("kelinta tai vieta pagal apimtį?", True),
     ("O 2016 m.?", True), ("Ką jis įteikė?", True),
