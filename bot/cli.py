@@ -34,7 +34,7 @@ def setup_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
     )
     for noisy in ("httpx", "httpcore", "faiss", "faiss.loader", "bm25s", "sentence_transformers",
-                  "telegram.ext.Updater", "apscheduler"):
+                  "telegram.ext.Updater", "apscheduler", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
