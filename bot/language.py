@@ -34,6 +34,7 @@ _CANDIDATES = ("ENGLISH", "LITHUANIAN", "LATVIAN", "POLISH", "GERMAN")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _WORD = re.compile(r"[^\W\d_]+")
+_POSSESSIVE = re.compile(r"(?<=[^\W\d_])['’]s\b", re.IGNORECASE)
 
 # Function words, folded (no diacritics), as people use them in questions.
 _EN = set("""
@@ -52,7 +53,7 @@ _EN -= _SHARED
 _LT -= _SHARED
 #: a clear detection of another language outweighs function words only when they are this sparse
 #: ("Wie viele Litauer leben in Kasachstan?" has one English-looking word, "in")
-_FEW_WORDS = 0.3
+_FEW_WORDS = 0.25
 
 _lock = threading.Lock()
 _built = []
@@ -99,10 +100,17 @@ def _other_script(letters: str) -> str | None:
     return code if n > len(letters) / 2 else None
 
 
+def is_function_word(word: str) -> bool:
+    """Is the (folded) word one of the little words of English or Lithuanian ("the", "in", "o")?"""
+    return word in _EN or word in _LT or word in _SHARED
+
+
 def function_words(text: str) -> tuple[int, int, int]:
-    """(English function words, Lithuanian function words, all words) in ``text``."""
-    words = [fold(w) for w in _WORD.findall(text)]
-    return sum(w in _EN for w in words), sum(w in _LT for w in words), len(words)
+    """(English function words, Lithuanian function words, all words) in ``text``. The English
+    possessive counts as one ("Who is Lithuania's ambassador?" has two, not one in five words)."""
+    possessives = len(_POSSESSIVE.findall(text))
+    words = [fold(w) for w in _WORD.findall(_POSSESSIVE.sub("", text))]
+    return sum(w in _EN for w in words) + possessives, sum(w in _LT for w in words), len(words)
 
 
 @lru_cache(maxsize=4096)

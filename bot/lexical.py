@@ -190,6 +190,11 @@ def _lexicon() -> dict[str, tuple[dict[str, list[str]], dict[str, list[str]]]]:
     return out
 
 
+def in_lexicon(word: str) -> bool:
+    """Is the (folded) word, by its stem, a dictionary word of either language (a name is not)?"""
+    return any(lexicon_key(word, lang) in entry[0] for lang, entry in _lexicon().items())
+
+
 def translations(word: str, language: str) -> list[str]:
     """A (folded) word's translations into the other language, as index tokens (:func:`analyze`):
     by its stem, or else by its stem's first letters; [] when the lexicon lacks it."""

@@ -213,6 +213,8 @@ class Retriever:
         self._token_cache: dict[int, set[str]] = {}
         self._number_cache: dict[int, set[str]] = {}
         self._sentence_token_cache: dict[int, list[set[str]]] = {}
+        self._names_cache: dict[str, frozenset[str]] = {}
+        self._doc_rows: dict[str, list[int]] | None = None
         self.restorer = index.lexical.restorer
         fitted_ranker = ranker_model() if settings.learned_ranker else {}
         self._fallback_ranker: LinearRanker | None = None
@@ -490,7 +492,23 @@ class Retriever:
         p = self.index.passages[hit.row]
         s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
         date = (self.index.documents.get(p.doc_id) or {}).get("date") or ""
-        return slots.missing_slot(question, p.text[s:e]), slots.missing_year(question, p.text, p.section, str(date))
+        return (slots.missing_slot(question, p.text[s:e], self._names(p.doc_id)),
+                slots.missing_year(question, p.text, p.section, str(date)))
+
+    def _names(self, doc_id: str) -> frozenset[str]:
+        """:func:`~bot.slots.person_names` of one document, computed once: a surname alone
+        ("Vasiulis’ term ...") names a person that its document names in full elsewhere."""
+        names = self._names_cache.get(doc_id)
+        if names is None:
+            if self._doc_rows is None:
+                rows: dict[str, list[int]] = {}
+                for i, p in enumerate(self.index.passages):
+                    rows.setdefault(p.doc_id, []).append(i)
+                self._doc_rows = rows
+            passages = self.index.passages
+            names = self._names_cache[doc_id] = slots.person_names(
+                passages[i].text for i in self._doc_rows.get(doc_id, ()))
+        return names
 
     def _domain(self, q: np.ndarray, text: str) -> float:
         """Cosine of the question with the centroid of the passages in its language."""
@@ -533,8 +551,7 @@ class Retriever:
     FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain",
                 "slot", "year", "exemplar")
 
-    def features(self, result: Retrieval, names: tuple[str, ...] | None = None,
-                 exemplar: float | None = None) -> np.ndarray:
+    def features(self, result: Retrieval, names: tuple[str, ...] | None = None) -> np.ndarray:
         """What the answer/refuse decision looks at, for the top passage of ``result``.
 
         raw cosine of passage and best sentence (absolute closeness), fused score and its
@@ -542,7 +559,7 @@ class Retriever:
         idf-weighted share of the question's words it contains (lexical evidence), the
         question's closeness to the corpus centroid, whether the passage lacks the kind of
         answer or the year the question asks for (:mod:`bot.slots`), and its resemblance to
-        known out-of-domain questions (:meth:`exemplar`; ``exemplar`` overrides the result's).
+        known out-of-domain questions (:meth:`exemplar`).
         ``names`` picks a subset (the calibrated model's own list).
         """
         hits, fused = result.hits, result.fused
@@ -551,7 +568,7 @@ class Retriever:
         values = {"dense": top.dense, "sentence": top.sentence_score, "fused": top.score,
                   "margin_second": top.score - second, "margin_median": top.score - float(np.median(fused)),
                   "coverage": top.coverage, "domain": result.domain, "slot": result.slot, "year": result.year,
-                  "exemplar": result.exemplar if exemplar is None else exemplar}
+                  "exemplar": result.exemplar}
         return np.array([values[n] for n in (names or self.FEATURES)], dtype=np.float64)
 
     def _confidence(self, result: Retrieval) -> float:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 
-from .lexical import fold
+from .language import is_function_word
+from .lexical import fold, in_lexicon
 
-__all__ = ["answer_type", "missing_slot", "missing_year", "years", "years_asked"]
+__all__ = ["answer_type", "missing_slot", "missing_year", "person_names", "years", "years_asked"]
 
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
@@ -34,37 +35,38 @@ _BEFORE_YEAR = re.compile(r"\b(?:before|prior to|until|till|up to|pries|iki)\s+(
 
 # question patterns, matched on the folded (lower-case, no diacritics) question
 _WHO = re.compile(
-    r"^(and |so |but |then |tell me |do you know )?(who|whom)\b|, (who|whom)\b"
-    r"|^(o |ir |tai )?(kas|kaip vadinasi|kuo vardu) (\w+ ){0,2}(yra|buvo|bus|dabar|siuo metu)? ?(\w+ ){0,3}(ambasador|konsul|pirminink|vadov|ministr|prezident|sekretor"
-    r"|direktor|autori|ikurej|isteig|atstov|premjer)"
+    r"^(and |so |but |then |tell me |do you know |could you tell me )?(who|whom|whose)\b|, (who|whom)\b|\bby whom\b"
+    r"|^(o |ir |tai )?(kas|kaip vadinasi|kuo vardu) (\w+ ){0,2}(yra|buvo|bus|dabar|siuo metu)? ?(\w+ ){0,3}(ambasador(ius|e|iai|e)|konsul(as|e|ai|es)|pirminink|vadov(as|e|ai)|ministr(as|e|ai)|prezident(as|e|ai)"
+    r"|sekretor|direktor|autori|ikurej|isteig|atstov(as|e|ai)|premjer)\b"
     r"|\b(which|what|name of)( the)? ((?!(did|does|do|is|was|were|are|has|have|had|will|can)\b)\w+ ){0,3}(ambassador|consul|minister|president|chairman|chair|head|leader"
     r"|author|founder|deputy|envoy|official|diplomat)s?\b"
     r"|^(o |ir |tai )?kas (\w+ )?(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
     r"|parase|sukure|dalyvavo|atidare|lankesi)\b")
-_MONTH_Q = re.compile(r"which month|what month|kuri menesi|kokiu menesiu|kuriu menesiu")
+_MONTH_Q = re.compile(r"which month|what month|(kuri|koki|kelinta) menesi\b|kuriais menesiais|kokiais menesiais")
 _WHEN = re.compile(r"\bwhen\b(?! it comes)|what year|which year|what date|since when|\bkada\b|kuriais metais"
                    r"|kuriuo metu|kokiais metais|kelintais|kuria diena|nuo kada|iki kada")
 _COUNT = re.compile(r"how many|how much|what percentage|by how much|what share|\bkiek\b|keliais procentais"
-                    r"|\bkeli\b|\bkelios\b|\bkelis\b|\bkeliu\b|\bkeliose\b")
+                    r"|\bkeli\b|\bkelios\b|\bkelis\b|\bkeliose\b")  # not "keliu": also "by road"
 _UNITS = (  # (in the question, in the sentence)
-    (r"\btonn?(e|es|os|u|a)?\b|\btonu\b", r"\bton|\bt\b"),
+    (r"\btons?\b|\btonn(e|es)\b|\bton(os|u|a)\b", r"\bt\b(?!\.\s*y)|\btons?\b|\btonn|\bton(a|os|u)\b"),
     (r"\bkm\b|kilomet", r"\bkm\b|kilomet"),
-    (r"\beuro|\beur\b|eurai|euru", r"\beur|€"),
+    (r"\beur(o|os|ai|u|ais|as)?\b", r"\beur(o|os|ai|u|ais|as)?\b|€"),  # not "Europe"
     (r"dollar|doler|\busd\b", r"\busd\b|dollar|doler|\$"),
     (r"percent|procent|%", r"%|percent|procent"),
     (r"hectar|hektar", r"\bha\b|hectar|hektar"),
 )
 
 # what answers them, matched on the sentence (folded unless said otherwise)
-_LT_MONTH = re.compile(r"\b(sausi|vasari|kov|balandzi|balandi|geguz|birzeli|liep|rugpjuci|rugpjuti|rugsej|spali"
-                       r"|lapkrici|lapkriti|gruodzi|gruodi)(o|s|a|e|es|os|i|j|ui)?\b")
+_LT_MONTH = re.compile(r"\b(sausi|vasari|balandzi|balandi|geguz|birzeli|rugpjuci|rugpjuti|rugsej|spali"
+                       r"|lapkrici|lapkriti|gruodzi|gruodi)(o|s|a|e|es|os|i|j|ui|is|yje)?\b"
+                       r"|\bkov(as|o|ui|e)\b|\bliep(a|os|ai|oje)\b")  # not "kova" (struggle), "liepė" (ordered)
 _EN_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November"
                        r"|December)\b")  # case kept: "may" is a verb
 _ERA = re.compile(r"\b(today|now|war|century|decade|karo|kara|karas|karu|amziu\w*|amz|laikus|laikais|siandien"
                   r"|dabar)\b|\b(\d+|[ivx]+) ?a\.")
-_NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?"
-                          r"|thousands?|millions?|billions?|half|vienas|viena|vieneri|du|dvi|trys|treji\w*|trej\w*"
-                          r"|keturi\w*|penki\w*|sesi\w*|septyni\w*|astuoni\w*|devyni\w*|desimt\w*|simt\w*"
+_NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|eleven|twelve|dozens?|hundreds?"
+                          r"|thousands?|millions?|billions?|half|vienas|viena|vieneri|du|dvi|trys|trej\w*"
+                          r"|(keturi|penki|sesi|septyni|astuoni|devyni)(s|as|os|u|ems|omis|ais|ose)?|desimt\w*|simt\w*"
                           r"|tukstan\w*|mln|mlrd|puse)\b")
 _CAP = "A-ZĄČĘĖĮŠŲŪŽ"
 _LOW = "a-ząčęėįšųūž"
@@ -80,8 +82,12 @@ _NOT_PEOPLE = {"respublika", "respublikos", "republic", "ministry", "ministerija
                "tarybos", "assembly", "asamblejos", "association", "asociacija", "society", "draugija",
                "museum", "muziejus", "foundation", "fondas", "fondo", "agency", "agentura", "company",
                "times", "news", "airlines", "railways", "gelezinkeliai"}
+_SENTENCE_OPENERS = {"today", "yesterday", "however", "also", "since", "during", "after", "before", "later",
+                     "veliau", "taciau", "siandien", "dabar", "pirmiausia", "taip", "monday", "tuesday",
+                     "wednesday", "thursday", "friday", "saturday", "sunday"}
 _PLACE_STEMS = ("lietu", "kazac", "kazak", "lithu", "almat", "astan", "vilni", "kauna", "klaip", "karag", "rusij",
-                "russi", "latvi", "estij", "eston", "uzbek", "kirgi", "centr", "azijo", "azija", "sibir", "siber")
+                "russi", "latvi", "estij", "eston", "uzbek", "kirgi", "centr", "azijo", "azija", "sibir", "siber",
+                "europ", "balti", "weste", "easte", "armij")
 
 
 def answer_type(question: str) -> str | None:
@@ -98,26 +104,47 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def _has_person(sentence: str, question: str) -> bool:
-    asked = {fold(w)[:5] for w in re.findall(r"\w+", question)}
-    for m in _PERSON.finditer(sentence):
-        names = [fold(w) for w in re.findall(r"\w+", m.group(0))]
-        if any(w in _NOT_PEOPLE or w[:5] in _PLACE_STEMS for w in names):
+def _people(text: str):
+    """The name words (folded) of each person ``text`` names in full ("Gintautas Vasiulis")."""
+    for m in _PERSON.finditer(text):
+        words = [fold(w) for w in re.findall(r"\w+", m.group(0))]
+        # "The Deputy ...", "In March ...", "Vėliau Nursaulė ...": a capital after a little word
+        if is_function_word(words[0]) or words[0] in _SENTENCE_OPENERS:
             continue
-        if any(w[:5] not in asked for w in names):
-            return True
-    return False
+        if not any(w in _NOT_PEOPLE or w[:5] in _PLACE_STEMS for w in words):
+            yield words
 
 
-def _holds(kind: str, question: str, sentence: str) -> bool:
+def person_names(texts) -> frozenset[str]:
+    """The first five letters of the surname of every person ``texts`` name in full: once
+    named so, "Vasiulis’ term as Lithuanian Ambassador ..." names a person too. Words the
+    texts also write in lower case, or that the dictionary knows ("Foreign Affairs", "Deputy
+    Minister"), are not names."""
+    texts = list(texts)
+    lower = {fold(w)[:5] for text in texts for w in re.findall(rf"\b[{_LOW}]+\b", text)}
+    return frozenset(words[-1][:5] for text in texts for words in _people(text)
+                     if len(words[-1]) >= 4 and words[-1][:5] not in lower and not in_lexicon(words[-1]))
+
+
+def _has_person(sentence: str, question: str, names: frozenset[str] = frozenset()) -> bool:
+    asked = {fold(w)[:5] for w in re.findall(r"\w+", question)}
+    if any(any(w[:5] not in asked for w in words) for words in _people(sentence)):
+        return True
+    # a surname alone, capitalised, of someone the documents name in full elsewhere
+    return any(len(w) >= 4 and fold(w)[:5] in names and fold(w)[:5] not in asked
+               for w in re.findall(rf"\b[{_CAP}][{_LOW}]+", sentence))
+
+
+def _holds(kind: str, question: str, sentence: str, names: frozenset[str] = frozenset()) -> bool:
     if kind == "person":
-        return _has_person(sentence, question)
+        return _has_person(sentence, question, names)
     s, q = fold(sentence), fold(question)
     if kind == "month":
         return bool(_LT_MONTH.search(s) or _EN_MONTH.search(sentence))
     if kind == "date":
+        eras = {m.group(0) for m in _ERA.finditer(s)} - {m.group(0) for m in _ERA.finditer(q)}
         return bool(set(_YEAR.findall(s)) - set(_YEAR.findall(q)) or _LT_MONTH.search(s)
-                    or _EN_MONTH.search(sentence) or _ERA.search(s))
+                    or _EN_MONTH.search(sentence) or eras)
     # count: a number the question does not already name, in digits or in words; a year
     # ("1998 m. ... įsteigė draugiją") is a date, not a count
     s = _YEAR_SPAN.sub(" ", s)
@@ -125,11 +152,11 @@ def _holds(kind: str, question: str, sentence: str) -> bool:
     return bool(numbers - set(_DIGITS.findall(q)) or _NUMBER_WORD.search(_DIGITS.sub(" ", s)))
 
 
-def missing_slot(question: str, sentence: str) -> float:
+def missing_slot(question: str, sentence: str, names: frozenset[str] = frozenset()) -> float:
     """1.0 when ``question`` asks for a kind of answer (:func:`answer_type`) or a unit that
-    ``sentence`` does not hold, else 0.0."""
+    ``sentence`` does not hold, else 0.0. ``names``: :func:`person_names` of the documents."""
     kind = answer_type(question)
-    if kind is not None and not _holds(kind, question, sentence):
+    if kind is not None and not _holds(kind, question, sentence, names):
         return 1.0
     q, s = fold(question), fold(sentence)
     for asked, held in _UNITS:

@@ -575,6 +575,13 @@ def test_a_far_off_question_with_a_year_gets_the_plain_refusal(engine):
     assert not answer.answered and answer.message == t("not_found", "en")
 
 
+def test_the_ambassador_named_by_surname_alone_answers_who(engine):
+    """"Vasiulis’ term as Lithuanian Ambassador ..." answers "who": the article names him in
+    full elsewhere (a "who" question whose sentence names nobody had been refused)."""
+    answer = engine.ask("Who is the Lithuanian ambassador in Kazakhstan?")
+    assert answer.answered and answer.language == "en" and "Vasiulis" in answer.passages[0].text
+
+
 def test_a_question_around_a_year_gets_no_year_note(engine):
     """"Before 2013" is not answered by "And in 2015?": such a question is refused plainly."""
     answer = engine.ask("Who was the Lithuanian consul general in Almaty before 2013?")

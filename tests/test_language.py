@@ -10,6 +10,8 @@ from bot.language import detect, function_words
     ("What did Dalia Grybauskaitė sign in Astana?", "en"),
     ("Is Kaunas twinned with Almaty?", "en"),
     ("When was the Lietuvos bankas office opened?", "en"),
+    ("Who is Lithuania's ambassador?", "en"),  # the possessive is English; lingua said Polish
+    ("who is lithuanias ambassador?", "en"),
     # Lithuanian, with and without diacritics, including bare follow-ups
     ("Kiek lietuvių gyvena Kazachstane?", "lt"),
     ("kiek lietuviu gyvena kazachstane", "lt"),

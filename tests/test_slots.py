@@ -54,6 +54,16 @@ def test_missing_slot(question, sentence, missing):
     assert slots.missing_slot(question, sentence) == missing
 
 
+def test_a_surname_alone_names_a_person_its_document_names_in_full():
+    doc = ["said Lithuanian Ambassador Gintautas Vasiulis.", "Vasiulis’ term as Ambassador has been eventful.",
+           "The Deputy Minister of Foreign Affairs spoke."]
+    names = slots.person_names(doc)
+    assert "vasiu" in names and not names & {"minis", "affai", "deput"}  # titles are no names
+    assert slots.missing_slot("Who is the ambassador?", doc[1], names) == 0.0
+    assert slots.missing_slot("Who is the ambassador?", doc[1]) == 1.0
+    assert slots.missing_slot("Who is Vasiulis?", doc[1], names) == 1.0  # the asked name is no answer
+
+
 def test_missing_year():
     assert slots.missing_year("trade in 2010?", "In 2020 trade amounted to ...") == 1.0
     assert slots.missing_year("trade in 2020?", "In 2020 trade amounted to ...") == 0.0
