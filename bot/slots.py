@@ -10,6 +10,9 @@ diacritics:
   era such as "during the First World War"), *which month*, *how many / how much* (a number), or
   names a unit (tonnes, kilometres, euros, dollars, per cent), and the highlighted sentence holds
   nothing of that kind beyond what the question itself says;
+* :func:`reversed_direction`: the question asks about one country's people, firms or envoys in
+  the other ("Lithuanian companies in Kazakhstan") and the sentence speaks of the other way
+  round ("Kazakh companies are present in Lithuania");
 * :func:`missing_year`: the question names a year that the passage (its text and section, or,
   for a passage naming no year at all, its document's date: "Today marks 30 years ...") does
   not hold. A span such as "2013–2015" holds the years between.
@@ -21,11 +24,13 @@ against the others when it is fitted, never rules on their own.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .language import is_function_word
 from .lexical import fold, in_lexicon
 
-__all__ = ["answer_type", "missing_slot", "missing_year", "person_names", "years", "years_asked"]
+__all__ = ["answer_type", "direction", "missing_slot", "missing_year", "person_names", "reversed_direction",
+           "years", "years_asked"]
 
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
@@ -200,3 +205,63 @@ def years_asked(question: str) -> list[str]:
     if _BEFORE_YEAR.search(fold(question)) or _DECADE.search(question):
         return []
     return years(question)
+
+
+# The two countries of the corpus, and their cities, by the first letters of their names in
+# either language (folded): which way a bilateral question points.
+_COUNTRY_STEMS = {"LT": ("lietuv", "lithuan", "vilni", "kaun", "klaiped"),
+                  "KZ": ("kazach", "kazak", "almat", "astan", "nursultan", "nur-sultan", "karagand", "aktau",
+                         "aktob", "pavlodar", "symkent", "shymkent", "oskemen", "rudn", "zezkazgan")}
+_CITY_STEMS = ("vilni", "kaun", "klaiped", "almat", "astan", "nursultan", "nur-sultan", "karagand", "aktau",
+               "aktob", "pavlodar", "symkent", "shymkent", "oskemen", "rudn", "zezkazgan")
+_TOKEN = re.compile(r"[\w-]+(?:['’]s)?")
+_LOCATIVE = re.compile(r"(oje|uje|yje|ane|une|e)$")  # Lietuvoje, Vilniuje, Kazachstane, Kaune
+_ORIGIN = re.compile(r"(os|o|iu|u|ai|is|ians?|i|ish|s|h|hs|ni|nis)$")  # Lietuvos, lietuvių, Lithuanian(s), Kazakh
+
+
+def _country(word: str) -> str | None:
+    for code, stems in _COUNTRY_STEMS.items():
+        if word.startswith(stems):
+            return code
+    return None
+
+
+@lru_cache(maxsize=8192)
+def direction(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(origins, locations) of the corpus's two countries in ``text``: whose people, firms or
+    envoys ("Lithuanian", "Lietuvos", "of / from Lithuania", "Lithuania's") and where ("in / to
+    Kazakhstan", "Kazachstane", "į Lietuvą", "Vilniuje"). A bare name ("Lithuania exports")
+    says neither."""
+    tokens = _TOKEN.findall(fold(text))
+    origins, locations = set(), set()
+    for i, token in enumerate(tokens):
+        possessive = token.endswith(("'s", "’s"))
+        word = token[:-2] if possessive else token
+        code = _country(word)
+        if code is None:
+            continue
+        before = tokens[i - 1] if i else ""
+        city = word.startswith(_CITY_STEMS)
+        if before in ("in", "to", "into", "i") or (i > 1 and tokens[i - 2] == "i" and before.endswith("os")):
+            locations.add(code)
+        elif before in ("from", "of", "is") or possessive:
+            if possessive or not city:
+                origins.add(code)
+        elif _LOCATIVE.search(word) and not word.endswith("ie"):
+            locations.add(code)
+        elif not city and (_ORIGIN.search(word) or word in ("kazakh", "kazakhstani")):
+            origins.add(code)
+    return frozenset(origins), frozenset(locations)
+
+
+def reversed_direction(question: str, sentence: str) -> float:
+    """1.0 when ``sentence`` points the other way from ``question``: the question's location
+    is the sentence's origin while the sentence is located in another country ("Lithuanian
+    firms in Kazakhstan" against "Kazakh companies are present in Lithuania")."""
+    q_from, q_in = direction(question)
+    if not q_in:
+        return 0.0
+    s_from, s_in = direction(sentence)
+    if (q_in & s_from) and not (q_in & s_in) and (s_in - q_in):
+        return 1.0
+    return 0.0

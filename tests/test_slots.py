@@ -92,3 +92,16 @@ def test_retrieval_reports_the_missing_slot_and_year_of_its_top_passage(engine):
     # the part of a follow-up just asked decides what is asked
     followup = r.search("Kiek Kazachstano piliečių gyveno Lietuvoje? O 1995 m.?", k=3, focus="O 1995 m.?")
     assert followup.year == 1.0
+
+
+@pytest.mark.parametrize("question, sentence, reversed_", [
+    ("kiek lietuviu imoniu veikia kazachstane", "Dozens of Kazakh companies are present in Lithuania.", 1.0),
+    ("kiek lietuviu imoniu veikia kazachstane", "About 170 Lithuanian companies are represented on the Kazakh market.", 0.0),
+    ("How many Lithuanian citizens lived in Kazakhstan?", "Kazachstano piliečių skaičius Lietuvoje: 2016 m. – 347", 1.0),
+    ("Kiek Kazachstano piliečių gyvena Lietuvoje?", "Lietuvoje 2022 m. gyveno 833 Kazachstano piliečiai.", 0.0),
+    ("Kur yra Lietuvos ambasada Kazachstane?", "Kazachstaną atstovauja Kazachstano ambasada Vilniuje.", 1.0),
+    ("How many Lithuanians were deported to Kazakhstan?", "90,000 Lithuanians were deported to Kazakhstan.", 0.0),
+    ("What does Lithuania export?", "Kazakh companies are present in Lithuania.", 0.0),  # no "where" asked
+])
+def test_reversed_direction(question, sentence, reversed_):
+    assert slots.reversed_direction(question, sentence) == reversed_
