@@ -39,6 +39,17 @@ _MORE = {"more", "show more", "next", "daugiau", "rodyk daugiau", "parodyk daugi
 _RESET = {"/reset", "reset", "start over", "is naujo", "pradeti is naujo", "/restart"}
 
 
+# "And who came after her?", "o kas po jo?", "and the next one?": the item after the one just shown
+_SUCCESSOR = re.compile(
+    r"\b(after (him|her|them|that one)|the next (one|year)|and next|who (came|was) next|successor|took over"
+    r"|what('s|’s|s| is)? next|replaced (him|her)|po (jo|jos|ju|to)\b|kas (buvo )?toliau|kitas|sekantis|paskui)\b")
+
+
+def asks_for_next(text: str) -> bool:
+    """Does a follow-up ask for what comes after the answer just given ("who came after her?")?"""
+    return _SUCCESSOR.search(fold(text)) is not None
+
+
 def is_more(text: str) -> bool:
     """True for "more" / "Daugiau" (any case, with or without diacritics or punctuation)."""
     return fold(text).strip(" .!?…") in _MORE
@@ -59,6 +70,8 @@ class Turn:
     #: keys of the passages shown, in order (for "more")
     shown: list[str] = field(default_factory=list)
     followup: bool = False
+    #: the sentence highlighted in the first passage shown ("" when none)
+    highlight: str = ""
 
 
 @dataclass
@@ -114,6 +127,14 @@ class Conversation:
             return True
         own = [w for w in words(question) if not w.isdigit() and len(w) > 1 and w not in ("m", "metais", "metai", "year", "years")]
         return len(own) < MIN_OWN_WORDS
+
+    def previous_answer(self, question: str) -> str:
+        """For a follow-up asking for what comes next ("o kas po jos?"), the sentence the
+        previous answer highlighted; "" otherwise."""
+        last = self.last
+        if last is None or not last.highlight or not asks_for_next(question) or not self.depends_on_context(question):
+            return ""
+        return last.highlight
 
     def resolve(self, question: str) -> tuple[str, bool]:
         """The retrieval query for ``question`` and whether it was completed from context.

@@ -124,10 +124,11 @@ class Engine:
             return ans
         lang = conversation.language or detected
         query, followup = conversation.resolve(text)
-        answer = self._answer(text, query, lang)
+        answer = self._answer(text, query, lang, after=conversation.previous_answer(text))
         answer.followup = followup
         conversation.add(Turn(question=text, query=query, language=lang, answered=answer.answered,
-                              shown=[p.key for p in answer.passages], followup=followup))
+                              shown=[p.key for p in answer.passages], followup=followup,
+                              highlight=answer.passages[0].highlight.strip() if answer.passages else ""))
         return answer
 
     def more(self, conversation: Conversation, text: str = "more") -> Answer:
@@ -160,12 +161,12 @@ class Engine:
         p = self.index.passages[row]
         return f"{p.doc_id}:{p.start}-{p.end}"
 
-    def _answer(self, question: str, query: str, lang: str) -> Answer:
+    def _answer(self, question: str, query: str, lang: str, after: str = "") -> Answer:
         retriever = self.retriever  # one consistent index for the whole question
         t0 = time.perf_counter()
         vec = retriever.embed(query)
         t1 = time.perf_counter()
-        result = retriever.search(query, k=PAGE + 2, vector=vec, focus=question)
+        result = retriever.search(query, k=PAGE + 2, vector=vec, focus=question, after=after)
         t2 = time.perf_counter()
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage

@@ -277,10 +277,12 @@ class Retriever:
         return ids[0][ids[0] >= 0]
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None,
-               lexical_query: str | None = None, focus: str | None = None) -> Retrieval:
+               lexical_query: str | None = None, focus: str | None = None, after: str = "") -> Retrieval:
         """Rank passages for ``query``; ``vector`` overrides the embedded query. ``focus`` is the
         part of a follow-up query the reader just asked ("and in 2022?"): its words count twice
-        when the highlighted sentence is chosen."""
+        when the highlighted sentence is chosen. ``after``: the sentence the previous answer
+        highlighted, when the follow-up asks for what comes next ("o kas po jos?"): in a passage
+        holding it, the sentence after it is highlighted."""
         result = Retrieval(query=query)
         if not self.index.passages or not query.strip():
             return result
@@ -324,7 +326,7 @@ class Retriever:
         for j in order:
             row = int(rows[j])
             sents = sent_scores[bounds[j]:bounds[j + 1]]
-            best = self._highlight(lexical_query or query, row, sents, focus)
+            best = self._highlight(lexical_query or query, row, sents, focus, after)
             if any(self._duplicate(row, best, h.row) for h in hits):
                 continue
             hits.append(Hit(row=row, score=float(fused[j]), dense=float(dense[j]),
@@ -457,13 +459,19 @@ class Retriever:
             toks = self._token_cache[row] = passage_tokens(p.text, p.language)
         return toks
 
-    def _highlight(self, query: str, row: int, cosines: np.ndarray, focus: str | None = None) -> int:
+    def _highlight(self, query: str, row: int, cosines: np.ndarray, focus: str | None = None,
+                   after: str = "") -> int:
         """The sentence of passage ``row`` that answers ``query``: closest in meaning, with the
         question's words (found directly or through the lexicon), and ``focus``'s once more, as
         evidence. For follow-ups the focus takes 0.72 → 0.80 of highlights to the answering
         sentence (156 follow-up dialogues of the eight sets)."""
         if cosines.size <= 1:
             return 0
+        if after:
+            p = self.index.passages[row]
+            texts = [p.text[s:e].strip() for s, e in p.sentences]
+            if after in texts[:-1]:
+                return texts.index(after) + 1
         tokens = self._sentence_token_cache.get(row)
         if tokens is None:
             p = self.index.passages[row]

@@ -593,6 +593,31 @@ def test_the_highlight_points_the_way_the_question_does(engine, question, phrase
     assert answer.answered and phrase in answer.passages[0].highlight
 
 
+@pytest.mark.parametrize("turns, names", [
+    (["Who was Lithuania's consul general in Almaty in 2013-2015?", "and who came after her?", "o kas po jo?"],
+     ["Mockuvienė", "Jablonskas", "Vitkauskas"]),
+    (["kas buvo lietuvos generalinis konsulas almatoje 2013-2015", "o kas po jos?"], ["Mockuvienė", "Jablonskas"]),
+])
+def test_asking_who_came_next_highlights_the_next_item(engine, turns, names):
+    """"Who came after her?" marks the line after the one just shown, not the same line again."""
+    conv = Conversation()
+    for turn, name in zip(turns, names):
+        answer = engine.reply(turn, conv)
+        assert answer.answered and name in answer.passages[0].highlight, (turn, answer.passages[0].highlight)
+
+
+def test_only_a_question_for_what_comes_next_moves_the_highlight_on():
+    from bot.dialogue import asks_for_next
+
+    assert asks_for_next("And who came after her?") and asks_for_next("O po jo?") and asks_for_next("what's next?")
+    assert not asks_for_next("What happened after the war?") and not asks_for_next("Kada užmegzti santykiai?")
+    conv = Conversation()
+    conv.add(Turn(question="Who was consul in 2013-2015?", query="x", language="en", answered=True,
+                  highlight="• 2013–2015 m. – Daiva Mockuvienė"))
+    assert conv.previous_answer("and who came after her?") == "• 2013–2015 m. – Daiva Mockuvienė"
+    assert conv.previous_answer("How many Lithuanians were deported to Kazakhstan?") == ""
+
+
 def test_a_question_around_a_year_gets_no_year_note(engine):
     """"Before 2013" is not answered by "And in 2015?": such a question is refused plainly."""
     answer = engine.ask("Who was the Lithuanian consul general in Almaty before 2013?")
