@@ -196,9 +196,9 @@ class Engine:
             hit = result.hits[0]
             p = retriever.index.passages[hit.row]
             s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
-            date = (retriever.index.documents.get(p.doc_id) or {}).get("date") or ""
+            date = retriever.document_date(p.doc_id)
             # only the years the passage lacks ("between 2010 and 2020": 2010, if it has 2020)
-            asked = [y for y in slots.years_asked(question) if slots.missing_year(y, p.text, p.section, str(date))]
+            asked = [y for y in slots.years_asked(question) if slots.missing_year(y, p.text, p.section, date)]
             held = [y for y in slots.years(p.text[s:e]) if y not in asked]
             if held and asked:
                 return t("not_found_year", lang, asked=", ".join(asked), held=", ".join(held), example=held[-1])

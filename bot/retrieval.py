@@ -510,9 +510,13 @@ class Retriever:
         :func:`~bot.slots.missing_year` on its passage."""
         p = self.index.passages[hit.row]
         s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
-        date = (self.index.documents.get(p.doc_id) or {}).get("date") or ""
         return (slots.missing_slot(question, p.text[s:e], self._names(p.doc_id)),
-                slots.missing_year(question, p.text, p.section, str(date)))
+                slots.missing_year(question, p.text, p.section, self.document_date(p.doc_id)))
+
+    def document_date(self, doc_id: str) -> str:
+        """The date its metadata gives the document ("" when none): what a passage naming no
+        year speaks of (:func:`~bot.slots.missing_year`)."""
+        return str((self.index.documents.get(doc_id) or {}).get("date") or "")
 
     def _names(self, doc_id: str) -> frozenset[str]:
         """:func:`~bot.slots.person_names` of one document, computed once: a surname alone

@@ -209,11 +209,11 @@ def years_asked(question: str) -> list[str]:
 
 # The two countries of the corpus, and their cities, by the first letters of their names in
 # either language (folded): which way a bilateral question points.
-_COUNTRY_STEMS = {"LT": ("lietuv", "lithuan", "vilni", "kaun", "klaiped"),
-                  "KZ": ("kazach", "kazak", "almat", "astan", "nursultan", "nur-sultan", "karagand", "aktau",
-                         "aktob", "pavlodar", "symkent", "shymkent", "oskemen", "rudn", "zezkazgan")}
-_CITY_STEMS = ("vilni", "kaun", "klaiped", "almat", "astan", "nursultan", "nur-sultan", "karagand", "aktau",
-               "aktob", "pavlodar", "symkent", "shymkent", "oskemen", "rudn", "zezkazgan")
+_CITIES = {"LT": ("vilni", "kaun", "klaiped"),
+           "KZ": ("almat", "astan", "nursultan", "nur-sultan", "karagand", "aktau", "aktob", "pavlodar", "symkent",
+                  "shymkent", "oskemen", "rudn", "zezkazgan")}
+_COUNTRY_STEMS = {"LT": ("lietuv", "lithuan") + _CITIES["LT"], "KZ": ("kazach", "kazak") + _CITIES["KZ"]}
+_CITY_STEMS = _CITIES["LT"] + _CITIES["KZ"]
 _TOKEN = re.compile(r"[\w-]+(?:['’]s)?")
 _LOCATIVE = re.compile(r"(oje|uje|yje|ane|une|e)$")  # Lietuvoje, Vilniuje, Kazachstane, Kaune
 _ORIGIN = re.compile(r"(os|o|iu|u|ai|is|ians?|i|ish|s|h|hs|ni|nis)$")  # Lietuvos, lietuvių, Lithuanian(s), Kazakh
@@ -258,7 +258,7 @@ def reversed_direction(question: str, sentence: str) -> float:
     """1.0 when ``sentence`` points the other way from ``question``: the question's location
     is the sentence's origin while the sentence is located in another country ("Lithuanian
     firms in Kazakhstan" against "Kazakh companies are present in Lithuania")."""
-    q_from, q_in = direction(question)
+    q_in = direction(question)[1]
     if not q_in:
         return 0.0
     s_from, s_in = direction(sentence)
