@@ -22,7 +22,7 @@ log = logging.getLogger("bot")
 
 #: QA sets the ranker and the refusal model are fitted on (see README: Quality)
 TRAINING_SETS = ("dev", "test", "holdout", "unseen", "fresh", "extra", "blind", "final", "sealed", "vault", "tenth",
-                 "eleventh", "twelfth", "thirteenth")
+                 "eleventh", "twelfth", "thirteenth", "fourteenth")
 #: the final test, measured only once a design is fixed
 FINAL_SET = "fourteenth"
 
