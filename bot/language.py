@@ -35,6 +35,10 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _WORD = re.compile(r"[^\W\d_]+")
 _POSSESSIVE = re.compile(r"(?<=[^\W\d_])['’]s\b", re.IGNORECASE)
+#: letters only Lithuanian has among the candidates, and Latvian's own (its long vowels and softened consonants)
+_LT_LETTERS = re.compile(r"[ėįųĖĮŲ]")
+_LV_LETTERS = re.compile(r"[āēīģķļņĀĒĪĢĶĻŅ]")
+_SHARED_WITH_LV = re.compile(r"[čšžūČŠŽŪ]")
 
 # Function words, folded (no diacritics), as people use them in questions.
 _EN = set("""
@@ -143,6 +147,11 @@ def detect(text: str, default: str | None = None) -> str | None:
         return code
     if code in SUPPORTED:
         return code
+    # No function words either way: the letters. "ė", "į", "ų" are Lithuanian's alone; a word
+    # lingua takes for Latvian ("kultūra") without any of Latvian's own letters is Lithuanian.
+    if _LT_LETTERS.search(text) or (code == "lv" and _SHARED_WITH_LV.search(text)
+                                    and not _LV_LETTERS.search(text)):
+        return "lt"
     supported = {v.language.iso_code_639_1.name.lower(): v.value for v in values}
     lt_value, en_value = supported.get("lt", 0.0), supported.get("en", 0.0)
     # Latin-script text where lingua is unsure: short questions in LT/EN often look Latvian or

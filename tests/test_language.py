@@ -20,6 +20,10 @@ from bot.language import detect, function_words
     ("o eksportas?", "lt"),
     ("Ar Lietuva turi ambasadą Astanoje?", "lt"),
     ("kodel tremtiniai buvo isvezti", "lt"),
+    # one word, no function words: the letters decide (lingua alone said Latvian)
+    ("kultūra", "lt"),
+    ("Užsienio reikalų ministerija", "lt"),
+    ("Mockuvienė", "lt"),
 ])
 def test_the_language_people_write_in(text, lang):
     assert detect(text) == lang
