@@ -83,7 +83,7 @@ def cmd_ask(args, settings: Settings) -> int:
 def cmd_chat(args, settings: Settings) -> int:
     from .answer import render_text
     from .dialogue import Conversation
-    from .messages import t
+    from .messages import help_text, t
 
     engine = _engine(settings)
     conv = Conversation()
@@ -100,7 +100,7 @@ def cmd_chat(args, settings: Settings) -> int:
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         return 0
-    print(t("help", "en", n=len(engine.index.documents), **_examples("en")).split("\n\n")[0])
+    print(help_text("en", len(engine.index.documents)).split("\n\n")[0])
     print("Type a question (Lithuanian or English); /help, /more, /reset; Ctrl-D to quit.\n")
     while True:
         try:
@@ -113,7 +113,7 @@ def cmd_chat(args, settings: Settings) -> int:
             return 0
         if cmd == "/help":
             lang = conv.language or conv.last_language or "en"
-            print(t("help", lang, n=len(engine.index.documents), **_examples(lang)))
+            print(help_text(lang, len(engine.index.documents)))
             continue
         if cmd.startswith("/") and cmd not in ("/more", "/reset", "/daugiau"):
             print(t("unknown_command", conv.last_language or "en", command=cmd.split()[0]))
@@ -121,15 +121,8 @@ def cmd_chat(args, settings: Settings) -> int:
         print(render_text(engine.reply(line, conv), color=sys.stdout.isatty()) + "\n")
 
 
-def _examples(lang: str) -> dict:
-    from .messages import t
-
-    ex = t("examples", lang).split("|")
-    return {"ex1": ex[0], "ex2": ex[1], "ex3": ex[2]}
-
-
 def _chat_json_line(engine, conv, line: str) -> dict:
-    from .messages import t
+    from .messages import help_text, t
 
     cmd = line.strip().lower()
     if cmd.startswith("/") and cmd.split()[0] not in ("/more", "/reset", "/daugiau"):
@@ -137,7 +130,7 @@ def _chat_json_line(engine, conv, line: str) -> dict:
         lang = conv.language or conv.last_language or "en"
         if name == "help":
             return {"command": "help", "language": lang, "answered": False, "passages": [],
-                    "message": t("help", lang, n=len(engine.index.documents), **_examples(lang))}
+                    "message": help_text(lang, len(engine.index.documents))}
         return {"command": name, "question": line, "language": lang, "answered": False, "passages": [],
                 "kind": "unknown_command", "message": t("unknown_command", lang, command=cmd.split()[0])}
     return engine.reply(line, conv).to_json()

@@ -50,6 +50,88 @@ def asks_for_next(text: str) -> bool:
     return _SUCCESSOR.search(fold(text)) is not None
 
 
+# Small talk, folded: whole messages that greet, thank, acknowledge, take leave or ask what the
+# bot is. They get a short reply of their own and leave the conversation as it was, so "thanks"
+# after an answer does not become the next question's topic.
+_SMALL_TALK = {
+    "greeting": {
+        "en": r"hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening|day)",
+        "lt": r"labas( rytas| vakaras)?|labutis|laba diena|labry|sveiki( gyvi)?|sveikas|sveika|sveikinu|ciao",
+    },
+    "how_are_you": {
+        "en": r"how are (you|u)( doing)?( today)?|how('s| is) it going|what'?s up|how do you do",
+        "lt": r"kaip (tau |jums )?(sekasi|einasi)|kaip gyveni|kaip laikaisi|kaip laikotes|kaip reikalai|kas naujo",
+    },
+    "thanks": {
+        "en": r"thanks?( you)?( (so|very) much| a lot)?|thank you|thx|ty|cheers|much appreciated",
+        "lt": r"(labai )?aciu( labai| jums| tau| uz atsakyma)?|dekoju|dekui",
+    },
+    "ack": {
+        "en": r"ok(ay)?|great|cool|nice|perfect|got it|i see|understood|good|fine|alright",
+        "lt": r"gerai|aisku|puiku|supratau|suprantu|super|saunu|nuostabu|nu gerai",
+    },
+    "bye": {
+        "en": r"bye|goodbye|good bye|bye bye|see you( later)?|good night|take care",
+        "lt": r"viso gero|iki( pasimatymo)?|ate|sudie|labanakt|viso labo",
+    },
+    "help": {
+        "en": r"help|what can you do|who are you|what are you|what do you (know|do)|how do(es)? (this|it|you) work"
+              r"|what can i ask( you)?|what is this( bot)?",
+        "lt": r"pagalba|padek(ite)?|ka (tu )?(moki|gali|zinai|darai)|ka (jus )?(mokate|galite|zinote|darote)"
+              r"|kas (tu )?esi|kas tu|kas jus( esate)?|ka (galiu|galima) (paklausti|klausti)|kaip (tu )?veiki"
+              r"|apie ka (tu )?(zinai|gali papasakoti)",
+    },
+}
+#: words that may stand beside small talk without making it a question ("hi there", "ačiū, botai")
+_FILLER = r"there|all|again|bot|botai|botas|dear|friend|everyone|mate|dar|karta|jums|tau|man|per"
+_PHRASES = [(kind, lang, re.compile(rf"\b(?:{p})\b")) for kind, by_lang in _SMALL_TALK.items()
+            for lang, p in by_lang.items()]
+_ANY = "|".join(p for by_lang in _SMALL_TALK.values() for p in by_lang.values())
+_ONLY_SMALL_TALK = re.compile(rf"^\W*(?:(?:{_ANY}|{_FILLER})\b\W*)+$")
+_GREETING = "|".join(_SMALL_TALK["greeting"].values())
+_POLITE = "|".join(p for k in ("thanks", "ack") for p in _SMALL_TALK[k].values())
+#: a greeting opening a question ("Labas, kiek lietuvių ...?", "Hi bot, ..."), or "thanks" or
+#: "ok" set off by a comma ("Ok, and in 2022?"; not "Thanks to what ...?", "Great Steppe?")
+_OPENER = re.compile(rf"^\W*(?:(?:(?:{_GREETING})(?:\s+(?:{_FILLER}))?(?:\s*[,.!:;—–-]+\s*|\s+))"
+                     rf"|(?:(?:{_POLITE})(?:\s+(?:{_FILLER}))?\s*[,.!:;—–-]+\s*))+(?=\w)")
+#: "... ? Ačiū!" closing one
+_CLOSER = re.compile(rf"[,.!?;]\s*(?:{_SMALL_TALK['thanks']['en']}|{_SMALL_TALK['thanks']['lt']})\W*$")
+#: words of either language ("ok", "super"): the reply keeps the conversation's language
+_NEUTRAL = re.compile(r"^\W*(ok(ay)?|super|ciao)\W*$")
+#: the reply to a message doing several things: help over thanks over goodbye over hello
+_PRIORITY = ("help", "thanks", "bye", "ack", "how_are_you", "greeting")
+
+
+def small_talk(text: str) -> tuple[str, str | None] | None:
+    """(kind, language) when the whole message is small talk: "greeting", "how_are_you",
+    "thanks", "ack" ("ok", "gerai"), "bye" or "help" ("what can you do?", "ką moki?"), with the language of its
+    words ("lt", "en", or None when they say neither); None for anything else."""
+    folded = fold(text)
+    if not _ONLY_SMALL_TALK.match(folded):
+        return None
+    found = [(kind, lang) for kind, lang, pattern in _PHRASES if pattern.search(folded)]
+    if not found:
+        return None
+    kinds = {k for k, _ in found}
+    langs = {lang for _, lang in found} if not _NEUTRAL.match(folded) else set()
+    return next(k for k in _PRIORITY if k in kinds), (langs.pop() if len(langs) == 1 else None)
+
+
+def strip_pleasantries(text: str) -> str:
+    """The question without a greeting or "thanks" around it ("Labas, kiek lietuvių gyvena
+    Kazachstane? Ačiū" asks "kiek lietuvių gyvena Kazachstane?"). Cut word for word, so the
+    question keeps its diacritics."""
+    folded = fold(text)
+    end = len(text)
+    closer = _CLOSER.search(folded)
+    if closer and len(folded) == len(text):
+        end = closer.start() + 1  # keep the question mark
+    opener = _OPENER.match(folded)
+    n = len(re.findall(r"\w+", opener.group(0))) if opener else 0
+    rest = re.sub(r"^\W*(?:\w+\W+){%d}" % n, "", text[:end], count=1) if n else text[:end]
+    return rest.strip() if re.search(r"[^\W\d_]", rest) else text
+
+
 def is_more(text: str) -> bool:
     """True for "more" / "Daugiau" (any case, with or without diacritics or punctuation)."""
     return fold(text).strip(" .!?…") in _MORE

@@ -17,10 +17,10 @@ from . import language as language_mod
 from . import slots
 from .answer import Answer, compose
 from .config import Settings
-from .dialogue import Conversation, Turn, is_more, is_reset
+from .dialogue import Conversation, Turn, is_more, is_reset, small_talk, strip_pleasantries
 from .embedding import Embedder, load_embedder
 from .index import SearchIndex, load_index
-from .messages import t
+from .messages import examples, help_text, t
 from .retrieval import Retriever, RetrievalSettings
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,11 @@ class Engine:
             return ans
         if is_more(text):
             return self.more(conversation, text)
+        chat = small_talk(text)
+        if chat is not None:  # "labas", "thanks", "ką moki?": a reply of its own, the conversation as it was
+            kind, said_in = chat
+            return self._small_talk(text, kind, conversation.language or said_in or prefer or "en")
+        text = strip_pleasantries(text)  # "Labas, kiek ...? Ačiū" asks "kiek ...?"
         if not re.search(r"[^\W\d_]", text):  # no letters at all: emoji, digits, punctuation
             if re.fullmatch(r"[\d\s.,?!/-]+", text) and conversation.turns:
                 pass  # "2022?" after a question is a follow-up
@@ -203,6 +208,12 @@ class Engine:
             if held and asked:
                 return t("not_found_year", lang, asked=", ".join(asked), held=", ".join(held), example=held[-1])
         return t("not_found", lang)
+
+    def _small_talk(self, text: str, kind: str, lang: str) -> Answer:
+        if kind == "help":
+            return Answer(question=text, language=lang, answered=False, kind="help",
+                          message=help_text(lang, len(self.index.documents)))
+        return self._notice(text, lang, f"smalltalk_{kind}", ex1=examples(lang)[0])
 
     @staticmethod
     def _notice(question: str, lang: str, kind: str, **fields) -> Answer:

@@ -101,6 +101,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Hello! I am a question-answering bot about Kazakhstan–Lithuania relations.",
         "lt": "Sveiki! Esu klausimų ir atsakymų botas apie Kazachstano ir Lietuvos santykius.",
     },
+    "smalltalk_greeting": {
+        "en": "Hello! Ask me about Kazakhstan–Lithuania relations, e.g. “{ex1}” (/help shows what I can do).",
+        "lt": "Labas! Klauskite apie Kazachstano ir Lietuvos santykius, pvz., „{ex1}“ (/help – ką moku).",
+    },
+    "smalltalk_how_are_you": {
+        "en": "Very well, thank you! Ask me about Kazakhstan–Lithuania relations, e.g. “{ex1}”",
+        "lt": "Ačiū, puikiai! Klauskite apie Kazachstano ir Lietuvos santykius, pvz., „{ex1}“",
+    },
+    "smalltalk_thanks": {
+        "en": "You're welcome! Ask another question whenever you like.",
+        "lt": "Prašom! Klauskite dar, kada tik norite.",
+    },
+    "smalltalk_ack": {
+        "en": "Ask me another question whenever you like.",
+        "lt": "Klauskite dar, kada tik norite.",
+    },
+    "smalltalk_bye": {
+        "en": "Goodbye! Come back with more questions about Kazakhstan and Lithuania.",
+        "lt": "Viso gero! Sugrįžkite su naujais klausimais apie Kazachstaną ir Lietuvą.",
+    },
     "sources_intro": {"en": "The documents I answer from:", "lt": "Dokumentai, pagal kuriuos atsakau:"},
     "lang_set": {
         "en": "I will reply in English. (/lang lt — lietuviškai, /lang auto — follow your messages)",
@@ -171,3 +191,14 @@ def language_name(code: str, lang: str | None) -> str:
     """The name of language ``code`` in the reader's language ``lang``."""
     key = f"language_name_{code}"
     return t(key, lang) if key in TEXTS else code
+
+
+def examples(lang: str | None) -> list[str]:
+    """Three example questions in ``lang``."""
+    return t("examples", lang).split("|")
+
+
+def help_text(lang: str | None, documents: int) -> str:
+    """The help message: what the bot answers from, example questions, the commands."""
+    ex = examples(lang)
+    return t("help", lang, n=documents, ex1=ex[0], ex2=ex[1], ex3=ex[2])

@@ -32,7 +32,7 @@ from .config import Settings
 from .dialogue import Conversation, Turn
 from .engine import Engine
 from .index import IndexProblem, build_index, load_index
-from .messages import t
+from .messages import help_text, t
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -280,9 +280,7 @@ async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     engine, store, _ = _services(context)
     conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
     lang = conv.language or _user_language(update)
-    ex = t("examples", lang).split("|")
-    text = t("greeting", lang) + "\n\n" + t("help", lang, n=len(engine.index.documents),
-                                            ex1=ex[0], ex2=ex[1], ex3=ex[2])
+    text = t("greeting", lang) + "\n\n" + help_text(lang, len(engine.index.documents))
     await _send(update, html.escape(text))
 
 
@@ -291,8 +289,7 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     engine, store, _ = _services(context)
     conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
     lang = _chat_language(conv, update)
-    ex = t("examples", lang).split("|")
-    await _send(update, html.escape(t("help", lang, n=len(engine.index.documents), ex1=ex[0], ex2=ex[1], ex3=ex[2])))
+    await _send(update, html.escape(help_text(lang, len(engine.index.documents))))
 
 
 async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.answer import render_html, visible_length
 from bot.cli import TRAINING_SETS
-from bot.dialogue import Conversation, Turn
+from bot.dialogue import Conversation, Turn, small_talk, strip_pleasantries
 from bot.messages import t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -634,3 +634,60 @@ def test_which_questions_lean_on_the_conversation(follow_up, dependent):
     conv = Conversation()
     conv.add(Turn(question="What did the ministers say about education?", query="x", language="en"))
     assert conv.depends_on_context(follow_up) == dependent
+
+
+# ------------------------------------------------------------------ small talk
+
+
+@pytest.mark.parametrize("text, kind, lang", [
+    ("labas", "greeting", "lt"), ("Laba diena!", "greeting", "lt"), ("Hi there", "greeting", "en"),
+    ("Ačiū labai!", "thanks", "lt"), ("aciu", "thanks", "lt"), ("thank you very much", "thanks", "en"),
+    ("gerai", "ack", "lt"), ("ok", "ack", None), ("viso gero", "bye", "lt"), ("Bye!", "bye", "en"),
+    ("ką tu moki?", "help", "lt"), ("ka moki", "help", "lt"), ("What can you do?", "help", "en"),
+    ("labas, ką tu moki?", "help", "lt"), ("kas tu per botas?", "help", "lt"),
+    ("Labas! Kaip tau sekasi?", "how_are_you", "lt"), ("hey, how are you doing today?", "how_are_you", "en"),
+])
+def test_small_talk_is_recognised_in_both_languages(text, kind, lang):
+    assert small_talk(text) == (kind, lang)
+
+
+@pytest.mark.parametrize("text", ["Kiek lietuvių ištremta?", "iki 2013?", "Thanks to what did trade grow?",
+                                  "Great Steppe?", "who are the honorary consuls?", "O 2020 m.?", "kas tu"
+                                  " zinai apie tremti?"])
+def test_questions_are_not_small_talk(text):
+    assert small_talk(text) is None
+
+
+@pytest.mark.parametrize("text, question", [
+    ("Labas, kiek lietuvių gyvena Kazachstane? Ačiū", "kiek lietuvių gyvena Kazachstane?"),
+    ("Hi bot, who is Vasiulis?", "who is Vasiulis?"),
+    ("Ok, and in 2022?", "and in 2022?"),
+    ("Thanks to what did trade grow?", "Thanks to what did trade grow?"),
+    ("Good relations?", "Good relations?"),
+])
+def test_a_greeting_or_thanks_around_a_question_is_set_aside(text, question):
+    assert strip_pleasantries(text) == question
+
+
+def test_small_talk_gets_its_own_reply_and_leaves_the_conversation_alone(engine):
+    conv = Conversation()
+    hello = engine.reply("Labas!", conv)
+    assert hello.kind == "smalltalk_greeting" and hello.language == "lt" and "Klauskite" in hello.message
+    assert conv.turns == []
+    engine.reply("Who is the Lithuanian ambassador in Kazakhstan?", conv)
+    before = conv.to_dict()
+    thanks = engine.reply("thanks!", conv)
+    assert thanks.kind == "smalltalk_thanks" and thanks.language == "en" and not thanks.passages
+    assert conv.to_dict() == before
+    # the follow-up after the thanks still follows the ambassador question
+    answer = engine.reply("and since when?", conv)
+    assert answer.followup and answer.query.startswith("Who is the Lithuanian ambassador")
+    assert engine.reply("ką tu moki?", conv).kind == "help"
+    assert "/help" in engine.reply("ką tu moki?", conv).message
+
+
+def test_a_question_opened_with_a_greeting_is_answered_as_asked(engine):
+    plain = engine.ask("Kada Lietuvoje lankėsi Nazarbajevas?")
+    greeted = engine.ask("Labas, kada Lietuvoje lankėsi Nazarbajevas? Ačiū")
+    assert greeted.answered and greeted.language == "lt"
+    assert [p.key for p in greeted.passages] == [p.key for p in plain.passages]

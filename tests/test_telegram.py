@@ -72,6 +72,18 @@ def test_lithuanian_question_and_follow_up(tg, bot):
     assert "archyvinę medžiagą" in plain(second["text"]) and "Šaltiniai" in plain(second["text"])
 
 
+def test_greetings_and_thanks_get_a_reply_and_do_not_break_the_follow_up(tg, bot):
+    chat = 2099
+    [hello] = ask(tg, chat, "Labas!", language_code="lt")
+    assert "Klauskite apie Kazachstano ir Lietuvos santykius" in plain(hello["text"])
+    assert not hello.get("reply_markup")
+    ask(tg, chat, "Kada Lietuvoje lankėsi Nazarbajevas?", language_code="lt")
+    [thanks] = ask(tg, chat, "Ačiū!", language_code="lt")
+    assert plain(thanks["text"]).startswith("Prašom")
+    [follow] = ask(tg, chat, "Ką jis įteikė?", language_code="lt")
+    assert "archyvinę medžiagą" in plain(follow["text"])
+
+
 def test_every_button_works(tg, bot):
     chat = 2003
     [msg] = ask(tg, chat, "Transport and logistics cooperation")
