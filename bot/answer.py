@@ -170,6 +170,15 @@ def citation(p: AnswerPassage, lang: str) -> str:
     return " — ".join(parts)
 
 
+def sources(passages: list[AnswerPassage], lang: str) -> list[tuple[str, str, str]]:
+    """One line per source, the passages it gives numbered: ("1, 3", citation, url). Three
+    passages of one news item are one source, not the same line three times."""
+    lines: dict[tuple[str, str], list[str]] = {}
+    for i, p in enumerate(passages, 1):
+        lines.setdefault((citation(p, lang), p.url), []).append(str(i))
+    return [(", ".join(numbers), text, url) for (text, url), numbers in lines.items()]
+
+
 # ---------------------------------------------------------------- terminal
 
 
@@ -191,8 +200,8 @@ def render_text(answer: Answer, color: bool = False) -> str:
     if answer.sources_disagree:
         lines.append(t("sources_disagree", lang))
     lines.append(f"{t('sources_label', lang)}:")
-    for i, p in enumerate(answer.passages, 1):
-        lines.append(f"  [{i}] {citation(p, lang)}" + (f" <{p.url}>" if p.url else ""))
+    for numbers, text, url in sources(answer.passages, lang):
+        lines.append(f"  [{numbers}] {text}" + (f" <{url}>" if url else ""))
     return "\n".join(lines)
 
 
@@ -242,21 +251,21 @@ def fit_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> tuple[str, int]:
         head.append(_esc(answer.message))
     if answer.followup:
         head.append(f"<i>{_esc(t('followup_note', lang, query=answer.query))}</i>")
-    cites = [f"<b>{_esc(t('sources_label', lang))}:</b>"]
-    for i, p in enumerate(answer.passages, 1):
-        text = _esc(citation(p, lang))
-        if p.url:
-            cites.append(f'[{i}] <a href="{_esc(p.url, quote=True)}">{text}</a>')
-        else:
-            cites.append(f"[{i}] {text}")
+    def cites(passages: list[AnswerPassage]) -> str:
+        lines = [f"<b>{_esc(t('sources_label', lang))}:</b>"]
+        for numbers, text, url in sources(passages, lang):
+            lines.append(f'[{numbers}] <a href="{_esc(url, quote=True)}">{_esc(text)}</a>' if url
+                         else f"[{numbers}] {_esc(text)}")
+        return "\n".join(lines)
+
     tail = [_esc(t("sources_disagree", lang))] if answer.sources_disagree else []
-    fixed = len("\n\n".join(head + tail + ["\n".join(cites)])) + 8
+    fixed = len("\n\n".join(head + tail + [cites(answer.passages)])) + 8
     budget = max(200, (limit - fixed) // max(1, len(answer.passages)))
     body = [_html_passage(i, p, lang, budget) for i, p in enumerate(answer.passages, 1)]
-    out = "\n\n".join(head + body + tail + ["\n".join(cites)])
+    out = "\n\n".join(head + body + tail + [cites(answer.passages)])
     while visible_length(out) > limit and body:  # last resort: drop the weakest passage
         body.pop()
-        out = "\n\n".join(head + body + tail + ["\n".join(cites[:len(body) + 1])])
+        out = "\n\n".join(head + body + tail + [cites(answer.passages[:len(body)])])
     return out, len(body)
 
 

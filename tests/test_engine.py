@@ -691,3 +691,20 @@ def test_a_question_opened_with_a_greeting_is_answered_as_asked(engine):
     greeted = engine.ask("Labas, kada Lietuvoje lankėsi Nazarbajevas? Ačiū")
     assert greeted.answered and greeted.language == "lt"
     assert [p.key for p in greeted.passages] == [p.key for p in plain.passages]
+
+
+def test_passages_from_one_source_share_one_citation_line(engine):
+    import dataclasses
+
+    from bot.answer import render_text
+
+    answer = engine.ask("What was the trade volume between the countries?")
+    assert len(answer.passages) >= 2
+    first = answer.passages[0]
+    same = {f: getattr(first, f) for f in ("doc_id", "title", "publisher", "date", "section", "url")}
+    answer.passages[1] = dataclasses.replace(answer.passages[1], **same)
+    text = render_text(answer)
+    assert "[1, 2] " + first.title in text and text.count(first.title) == 1 + sum(
+        p.text.count(first.title) for p in answer.passages)
+    out = render_html(answer)
+    assert "[1, 2] <a href=" in out and f"[{len(answer.passages)}]" in out
