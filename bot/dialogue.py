@@ -34,6 +34,10 @@ _ANAPHORA = {
 }
 #: a question with fewer content words than this cannot stand alone ("And in 2022?", "Imports?")
 MIN_OWN_WORDS = 2
+#: ... unless it asks what or who something is: "Kas yra Lituanica?", "Who was Poška?" name their
+#: subject in one word and stand alone ("which party?", "kuris universitetas?" do not)
+_COPULA = r"(?:yra|buvo|tai|is|was|are|were)"
+_DEFINITION = re.compile(rf"^(?:kas|ka|who|what)(?: {_COPULA}(?: (?:the|a|an))?)? \W*(?!{_COPULA}\b)[^\W\d_]{{3,}}\W*$")
 _MORE = {"more", "show more", "next", "daugiau", "rodyk daugiau", "parodyk daugiau", "dar", "toliau",
          "/more", "/daugiau"}
 _RESET = {"/reset", "reset", "start over", "is naujo", "pradeti is naujo", "/restart"}
@@ -207,6 +211,8 @@ class Conversation:
         tokens = re.findall(r"\w+", folded)
         if any(tok in _ANAPHORA["en"] or tok in _ANAPHORA["lt"] for tok in tokens):
             return True
+        if _DEFINITION.match(folded):
+            return False
         own = [w for w in words(question) if not w.isdigit() and len(w) > 1 and w not in ("m", "metais", "metai", "year", "years")]
         return len(own) < MIN_OWN_WORDS
 

@@ -629,6 +629,9 @@ def test_a_question_around_a_year_gets_no_year_note(engine):
     ("O 2016 m.?", True), ("Ką jis įteikė?", True),
     ("How many Lithuanians were deported to Kazakhstan?", False),
     ("Kada užmegzti diplomatiniai santykiai?", False),
+    # "what / who is X?" names its subject in one word and stands alone; "which X?" does not
+    ("kas yra Lituanica?", False), ("Who was Poška?", False), ("Kas yra „Nursaulė“?", False),
+    ("which party?", True), ("kuris universitetas?", True), ("kas yra?", True), ("what was that?", True),
 ])
 def test_which_questions_lean_on_the_conversation(follow_up, dependent):
     conv = Conversation()
@@ -708,3 +711,11 @@ def test_passages_from_one_source_share_one_citation_line(engine):
         p.text.count(first.title) for p in answer.passages)
     out = render_html(answer)
     assert "[1, 2] <a href=" in out and f"[{len(answer.passages)}]" in out
+
+
+def test_asking_what_a_name_is_starts_a_new_topic(engine):
+    conv = Conversation()
+    engine.reply("kiek lietuviu buvo istremta", conv)
+    answer = engine.reply("kas yra Lituanica?", conv)
+    assert not answer.followup and answer.answered
+    assert "„Lituanica“" in answer.passages[0].highlight
