@@ -29,8 +29,8 @@ from functools import lru_cache
 from .language import is_function_word
 from .lexical import fold, in_lexicon
 
-__all__ = ["answer_type", "direction", "missing_slot", "missing_year", "person_names", "reversed_direction",
-           "years", "years_asked"]
+__all__ = ["answer_type", "direction", "missing_slot", "missing_year", "named_subject", "person_names",
+           "reversed_direction", "years", "years_asked"]
 
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d\d)(?!\d)")
@@ -95,9 +95,35 @@ _PLACE_STEMS = ("lietu", "kazac", "kazak", "lithu", "almat", "astan", "vilni", "
                 "europ", "balti", "weste", "easte", "armij")
 
 
+#: "Who is Gintautas Vasiulis?" names its person and asks what they are: no person to find
+_WHO_IS_NAMED = re.compile(rf"^(?:[Aa]nd |[Ss]o )?(?:[Ww]ho|[Ww]hom) (?:is|was|are|were) (?:[{_CAP}][\w’'.-]*\s*){{1,3}}\W*$")
+
+
+#: "Kas yra Gintautas Vasiulis?", "What is Nursaulė?": a question asking only what a name is
+_WHAT_IS_NAMED = re.compile(rf"^(?:[Aa]nd |[Ss]o |[Oo] )?(?:[Ww]ho|[Ww]hat|[Kk]as) (?:is|was|yra|buvo) \W*"
+                            rf"((?:[{_CAP}][\w’'.-]*[\s„“”\"«»]*){{1,3}})\W*$")
+
+
+def named_subject(question: str, sentence: str) -> bool:
+    """Does ``question`` ask only who or what a name is ("Who is Gintautas Vasiulis?", "Kas yra
+    „Nursaulė“?"), and does ``sentence`` name it (each word, inflected or transliterated alike
+    in its first five letters: "Nazarbayev" / "Nazarbajevas")? Such a sentence is the answer
+    the documents give, however little else of the question it shares."""
+    m = _WHAT_IS_NAMED.match(question.strip())
+    if not m:
+        return False
+    asked = [fold(w)[:5] for w in re.findall(r"\w+", m.group(1)) if len(w) >= 3]
+    if any(w in _NOT_PEOPLE or w in _PLACE_STEMS for w in asked):
+        return False  # "What is Lithuania?", "Who is the Ministry?": every passage names those
+    held = {fold(w)[:5] for w in re.findall(r"\w+", sentence)}
+    return bool(asked) and all(w in held for w in asked)
+
+
 def answer_type(question: str) -> str | None:
     """"person", "month", "date", "count" or None: what kind of answer ``question`` asks for."""
     q = fold(question).strip()
+    if _WHO_IS_NAMED.match(question.strip()):
+        return None
     if _WHO.search(q):
         return "person"
     if _MONTH_Q.search(q):

@@ -719,3 +719,10 @@ def test_asking_what_a_name_is_starts_a_new_topic(engine):
     answer = engine.reply("kas yra Lituanica?", conv)
     assert not answer.followup and answer.answered
     assert "„Lituanica“" in answer.passages[0].highlight
+
+
+def test_asking_who_a_named_person_is_answers_with_the_passage_naming_them(engine):
+    answer = engine.ask("Who is Gintautas Vasiulis?")
+    assert answer.answered and "Gintautas Vasiulis" in answer.passages[0].text
+    assert engine.ask("Kas yra Antanas Poška?").answered
+    assert not engine.ask("Who is Elon Musk?").answered

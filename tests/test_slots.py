@@ -7,6 +7,8 @@ from bot import slots
 
 @pytest.mark.parametrize("question, kind", [
     ("Who signed the agreement?", "person"),
+    ("Who is Gintautas Vasiulis?", None),  # names the person: asks what he is
+    ("Who is the Lithuanian ambassador?", "person"),
     ("and who chairs it?", "person"),
     ("Kas yra Kazachstano ambasadorius Lietuvoje?", "person"),
     ("kas vadovauja lituanica bendruomenei", "person"),
@@ -105,3 +107,16 @@ def test_retrieval_reports_the_missing_slot_and_year_of_its_top_passage(engine):
 ])
 def test_reversed_direction(question, sentence, reversed_):
     assert slots.reversed_direction(question, sentence) == reversed_
+
+
+@pytest.mark.parametrize("question, text, named", [
+    ("Who is Gintautas Vasiulis?", "said Lithuanian Ambassador Gintautas Vasiulis.", True),
+    ("Kas yra „Nursaulė“?", "veikianti organizacija „Nursaulė“.", True),
+    ("Who is Nursultan Nazarbayev?", "prezidentas Nursultanas Nazarbajevas", True),  # inflected, transliterated
+    ("Who is Gintautas Vasiulis?", "Vasiulis’ term as Lithuanian Ambassador", False),  # not named in full
+    ("Who is Elon Musk?", "Elon is not in the documents", False),
+    ("What is Lithuania?", "Lietuvos ir Kazachstano santykiai", False),  # every passage names it
+    ("Who signed the treaty?", "Gintautas Vasiulis signed", False),  # asks for a fact, not a name
+])
+def test_named_subject(question, text, named):
+    assert slots.named_subject(question, text) == named
