@@ -28,8 +28,8 @@ _CONTINUATION = re.compile(
 _ANAPHORA = {
     "en": {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs", "it", "its",
            "there", "that", "those", "these", "then", "same", "former", "latter"},
-    "lt": {"jis", "ji", "jie", "jos", "jo", "ju", "jam", "jai", "jiems", "joms", "ji", "juos", "jas",
-           "ten", "tai", "tas", "ta", "ta", "tie", "tos", "tuo", "toje", "tame", "tam", "tu", "tokia",
+    "lt": {"jis", "ji", "jie", "jos", "jo", "ju", "jam", "jai", "jiems", "joms", "juos", "jas",
+           "ten", "tai", "tas", "ta", "tie", "tos", "tuo", "toje", "tame", "tam", "tu", "tokia",
            "sis", "si", "sie", "sios", "sio", "sia", "siam", "sioje", "siame", "sias", "jame", "joje"},
 }
 #: a question with fewer content words than this cannot stand alone ("And in 2022?", "Imports?")
@@ -108,8 +108,8 @@ _PRIORITY = ("help", "thanks", "bye", "ack", "how_are_you", "greeting")
 
 def small_talk(text: str) -> tuple[str, str | None] | None:
     """(kind, language) when the whole message is small talk: "greeting", "how_are_you",
-    "thanks", "ack" ("ok", "gerai"), "bye" or "help" ("what can you do?", "ką moki?"), with the language of its
-    words ("lt", "en", or None when they say neither); None for anything else."""
+    "thanks", "ack" ("ok", "gerai"), "bye" or "help" ("what can you do?", "ką moki?"), with the
+    language of its words ("lt", "en", or None when they say neither); None for anything else."""
     folded = fold(text)
     if not _ONLY_SMALL_TALK.match(folded):
         return None
@@ -132,7 +132,7 @@ def strip_pleasantries(text: str) -> str:
         end = closer.start() + 1  # keep the question mark
     opener = _OPENER.match(folded)
     n = len(re.findall(r"\w+", opener.group(0))) if opener else 0
-    rest = re.sub(r"^\W*(?:\w+\W+){%d}" % n, "", text[:end], count=1) if n else text[:end]
+    rest = re.sub(rf"^\W*(?:\w+\W+){{{n}}}", "", text[:end], count=1) if n else text[:end]
     return rest.strip() if re.search(r"[^\W\d_]", rest) else text
 
 
