@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 from html.parser import HTMLParser
+import re
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def long_passage(n: int, highlight: str, context: str = "", title: str = "T", ur
 def shown(out: str, total: int) -> list[int]:
     """The passage numbers whose quote is in the reply; their citations must be exactly those."""
     quoted = [i for i in range(1, total + 1) if f"<b>[{i}]</b>" in out]
-    cited = [i for i in range(1, total + 1) if f"\n[{i}] " in out]
+    cited = sorted(int(n) for line in re.findall(r"\n\[([\d, ]+)\] ", out) for n in line.split(", "))
     assert quoted == cited == list(range(1, len(quoted) + 1)), (quoted, cited)
     return quoted
 
