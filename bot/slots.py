@@ -45,7 +45,7 @@ _WHO = re.compile(
     r"|sekretor|direktor|autori|ikurej|isteig|atstov(as|e|ai)|premjer)\b"
     r"|\b(which|what|name of)( the)? ((?!(did|does|do|is|was|were|are|has|have|had|will|can)\b)\w+ ){0,3}(ambassador|consul|minister|president|chairman|chair|head|leader"
     r"|author|founder|deputy|envoy|official|diplomat)s?\b"
-    r"|^(o |ir |tai )?kas (\w+ )?(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
+    r"|^(o |ir |tai )?kas (\w+ ){0,3}(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
     r"|parase|sukure|dalyvavo|atidare|lankesi)\b")
 _MONTH_Q = re.compile(r"which month|what month|(kuri|koki|kelinta) menesi\b|kuriais menesiais|kokiais menesiais")
 _WHEN = re.compile(r"\bwhen\b(?! it comes)|what year|which year|what date|since when|\bkada\b|kuriais metais"

@@ -12,6 +12,8 @@ from bot import slots
     ("and who chairs it?", "person"),
     ("Kas yra Kazachstano ambasadorius Lietuvoje?", "person"),
     ("kas vadovauja lituanica bendruomenei", "person"),
+    ("kas lietuvos vardu pasirase sutarti", "person"),  # words between "kas" and the verb
+    ("kas iš Lietuvos pusės pasirašė?", "person"),
     ("Kurį mėnesį lankėsi prezidentė?", "month"),
     ("When were diplomatic relations established?", "date"),
     ("kada kazachstanas pripazino lietuvos nepriklausomybe", "date"),
