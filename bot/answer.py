@@ -179,6 +179,12 @@ def sources(passages: list[AnswerPassage], lang: str) -> list[tuple[str, str, st
     return [(", ".join(numbers), text, url) for (text, url), numbers in lines.items()]
 
 
+def document_list(documents: dict[str, dict]) -> list[tuple[str, str]]:
+    """(label, url) of each indexed document: "Title — Publisher — date", for /sources."""
+    return [(" — ".join(x for x in (d["title"], d.get("publisher"), d.get("date")) if x), d.get("url") or "")
+            for d in documents.values()]
+
+
 # ---------------------------------------------------------------- terminal
 
 

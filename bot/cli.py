@@ -101,7 +101,7 @@ def cmd_chat(args, settings: Settings) -> int:
             sys.stdout.flush()
         return 0
     print(help_text("en", len(engine.index.documents)).split("\n\n")[0])
-    print("Type a question (Lithuanian or English); /help, /more, /reset; Ctrl-D to quit.\n")
+    print("Type a question (Lithuanian or English); /help, /more, /reset, /sources, /lang; Ctrl-D to quit.\n")
     while True:
         try:
             line = input("? ")
@@ -111,29 +111,44 @@ def cmd_chat(args, settings: Settings) -> int:
         cmd = line.strip().lower()
         if cmd in ("/quit", "/exit"):
             return 0
-        if cmd == "/help":
-            lang = conv.language or conv.last_language or "en"
-            print(help_text(lang, len(engine.index.documents)))
-            continue
-        if cmd.startswith("/") and cmd not in ("/more", "/reset", "/daugiau"):
-            print(t("unknown_command", conv.last_language or "en", command=cmd.split()[0]))
+        command = _chat_command(engine, conv, line)
+        if command is not None:
+            print(command["message"] + "\n")
             continue
         print(render_text(engine.reply(line, conv), color=sys.stdout.isatty()) + "\n")
 
 
-def _chat_json_line(engine, conv, line: str) -> dict:
+def _chat_command(engine, conv, line: str) -> dict | None:
+    """The terminal's answer to a command (/help, /start, /sources, /lang, an unknown one) as a
+    JSON-able dict with its "message"; None for a question (and for /more, /reset, which the
+    engine answers)."""
+    from .answer import document_list
     from .messages import help_text, t
 
-    cmd = line.strip().lower()
-    if cmd.startswith("/") and cmd.split()[0] not in ("/more", "/reset", "/daugiau"):
-        name = cmd.split()[0][1:]
-        lang = conv.language or conv.last_language or "en"
-        if name == "help":
-            return {"command": "help", "language": lang, "answered": False, "passages": [],
-                    "message": help_text(lang, len(engine.index.documents))}
-        return {"command": name, "question": line, "language": lang, "answered": False, "passages": [],
-                "kind": "unknown_command", "message": t("unknown_command", lang, command=cmd.split()[0])}
-    return engine.reply(line, conv).to_json()
+    words = line.strip().split()
+    if not words or not words[0].startswith("/") or words[0].lower() in ("/more", "/reset", "/daugiau"):
+        return None
+    name = words[0][1:].lower()
+    lang = conv.language or conv.last_language or "en"
+    out = {"command": name, "question": line, "language": lang, "answered": False, "passages": []}
+    if name in ("help", "start"):
+        out["message"] = help_text(lang, len(engine.index.documents))
+    elif name == "sources":
+        docs = document_list(engine.index.documents)
+        out["message"] = "\n".join([t("sources_intro", lang)] + [f"{i}. {label}" + (f" <{url}>" if url else "")
+                                                                 for i, (label, url) in enumerate(docs, 1)])
+    elif name == "lang":
+        conv.choose_language(words[1] if len(words) > 1 else "", lang)
+        out["language"] = lang = conv.language or lang
+        out["message"] = t("lang_set", lang) if conv.language else t("lang_auto", lang)
+    else:
+        out["kind"] = "unknown_command"
+        out["message"] = t("unknown_command", lang, command=words[0])
+    return out
+
+
+def _chat_json_line(engine, conv, line: str) -> dict:
+    return _chat_command(engine, conv, line) or engine.reply(line, conv).to_json()
 
 
 def cmd_eval(args, settings: Settings) -> int:

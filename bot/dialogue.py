@@ -37,7 +37,7 @@ MIN_OWN_WORDS = 2
 #: ... unless it asks what or who something is: "Kas yra Lituanica?", "Who was Poška?" name their
 #: subject in one word and stand alone ("which party?", "kuris universitetas?" do not)
 _COPULA = r"(?:yra|buvo|tai|is|was|are|were)"
-_DEFINITION = re.compile(rf"^(?:kas|ka|who|what)(?: {_COPULA}(?: (?:the|a|an))?)? \W*(?!{_COPULA}\b)[^\W\d_]{{3,}}\W*$")
+_DEFINITION = re.compile(rf"^(?:kas|ka|who|what) {_COPULA}(?: (?:the|a|an))? \W*(?!{_COPULA}\b)[^\W\d_]{{3,}}\W*$")
 _MORE = {"more", "show more", "next", "daugiau", "rodyk daugiau", "parodyk daugiau", "dar", "toliau",
          "/more", "/daugiau"}
 _RESET = {"/reset", "reset", "start over", "is naujo", "pradeti is naujo", "/restart"}
@@ -68,7 +68,7 @@ _SMALL_TALK = {
     },
     "thanks": {
         "en": r"thanks?( you)?( (so|very) much| a lot)?|thank you|thx|ty|cheers|much appreciated",
-        "lt": r"(labai )?aciu( labai| jums| tau| uz atsakyma)?|dekoju|dekui",
+        "lt": r"(labai )?(aciu|dekoju|dekui)( labai| jums| tau| uz atsakyma)?",
     },
     "ack": {
         "en": r"ok(ay)?|great|cool|nice|perfect|got it|i see|understood|good|fine|alright",
@@ -80,10 +80,10 @@ _SMALL_TALK = {
     },
     "help": {
         "en": r"help|what can you do|who are you|what are you|what do you (know|do)|how do(es)? (this|it|you) work"
-              r"|what can i ask( you)?|what is this( bot)?",
+              r"|what can i ask( you)?|what is this( bot)?|who (made|built|created) you|are you a (bot|robot|human)",
         "lt": r"pagalba|padek(ite)?|ka (tu )?(moki|gali|zinai|darai)|ka (jus )?(mokate|galite|zinote|darote)"
               r"|kas (tu )?esi|kas tu|kas jus( esate)?|ka (galiu|galima) (paklausti|klausti)|kaip (tu )?veiki"
-              r"|apie ka (tu )?(zinai|gali papasakoti)",
+              r"|apie ka (tu )?(zinai|gali papasakoti)|kas tave (sukure|padare)|ar tu (botas|robotas|zmogus)",
     },
 }
 #: words that may stand beside small talk without making it a question ("hi there", "ačiū, botai")
@@ -103,7 +103,7 @@ _CLOSER = re.compile(rf"[,.!?;]\s*(?:{_SMALL_TALK['thanks']['en']}|{_SMALL_TALK[
 #: words of either language ("ok", "super"): the reply keeps the conversation's language
 _NEUTRAL = re.compile(r"^\W*(ok(ay)?|super|ciao)\W*$")
 #: the reply to a message doing several things: help over thanks over goodbye over hello
-_PRIORITY = ("help", "thanks", "bye", "ack", "how_are_you", "greeting")
+_PRIORITY = ("help", "thanks", "bye", "how_are_you", "greeting", "ack")
 
 
 def small_talk(text: str) -> tuple[str, str | None] | None:
@@ -186,6 +186,19 @@ class Conversation:
 
     def reset(self) -> None:
         self.turns.clear()
+
+    def choose_language(self, choice: str, current: str) -> None:
+        """/lang: "lt" or "en" fixes the reply language, "auto" follows each question, anything
+        else switches from ``current`` to the other one."""
+        choice = fold(choice).lower()
+        if choice in ("lt", "lit", "lietuviskai"):
+            self.language = "lt"
+        elif choice in ("en", "eng", "english"):
+            self.language = "en"
+        elif choice == "auto":
+            self.language = None
+        else:
+            self.language = "en" if current == "lt" else "lt"
 
     @property
     def last(self) -> Turn | None:

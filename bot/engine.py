@@ -41,12 +41,15 @@ class Timing:
 
 
 def clean_input(text: str) -> str:
-    """Drop control characters and NULs, Markdown marks and links ("[text](url)" keeps its
-    text, a bare address goes), collapse whitespace; keep letters of any script. A question
+    """Drop control characters and NULs, HTML tags (a script or style element whole), Markdown
+    marks and links ("[text](url)" keeps its text, a bare address goes), collapse whitespace;
+    keep letters of any script. A question
     pasted with formatting then means what it says (the price: "a_b" reads as "ab")."""
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", " ", text or "")
     text = re.sub(r"\[([^\]]*)\]\((?:https?://|www\.)[^)\s]*\)", r"\1", text)
     text = re.sub(r"(?:https?://|www\.)\S+", " ", text)
+    text = re.sub(r"<(script|style)\b[^>]*>.*?</\1\s*>", " ", text, flags=re.IGNORECASE | re.DOTALL)
+    text = re.sub(r"</?[a-zA-Z][\w-]*(?:\s[^<>]{0,300})?/?>", " ", text)  # pasted HTML: "<p>Kada <a href=...>"
     text = re.sub(r"[*_`~]+", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -118,8 +121,10 @@ class Engine:
             return self._small_talk(text, kind, conversation.language or said_in or prefer or "en")
         text = strip_pleasantries(text)  # "Labas, kiek ...? Ačiū" asks "kiek ...?"
         if not re.search(r"[^\W\d_]", text):  # no letters at all: emoji, digits, punctuation
-            if re.fullmatch(r"[\d\s.,?!/-]+", text) and conversation.turns:
-                pass  # "2022?" after a question is a follow-up
+            numbers = re.findall(r"\d+", text)
+            if re.fullmatch(r"[\d\s.,?!/–-]+", text) and conversation.turns and numbers \
+                    and all(len(n) <= 4 for n in numbers):
+                pass  # "2022?", "2016-2020" after a question is a follow-up; "12345678901234567890" is not
             else:
                 return self._notice(text, prefer or "en", "no_words")
         detected = language_mod.detect(text, default=prefer or "en")
@@ -151,12 +156,12 @@ class Engine:
         shown = set(last.shown)
         fresh = [h for h in result.hits if self._key(h.row) not in shown][:PAGE]
         answer = compose(self.index, fresh, text, lang, query=last.query,
-                         confidence=result.confidence, answered=bool(fresh), kind="more")
+                         confidence=result.confidence, answered=bool(fresh) and last.answered, kind="more")
         answer.command = "more"
         if not fresh:
             answer.kind, answer.message = "more_none", t("more_none", lang)
-        else:
-            answer.message = t("more_intro", lang, query=last.question)
+        else:  # after a refusal, "more" shows what came closest, and says so
+            answer.message = t("more_intro" if last.answered else "more_closest", lang, query=last.question)
             last.shown.extend(p.key for p in answer.passages)
         return answer
 

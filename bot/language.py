@@ -127,7 +127,8 @@ def detect(text: str, default: str | None = None) -> str | None:
     """
     letters = re.sub(r"[^\w]|\d|_", "", text)
     if len(letters) < 2:
-        return default
+        en, lt, _ = function_words(text)  # "o 2020?" is Lithuanian
+        return "lt" if lt > en else "en" if en > lt else default
     if len(_CYRILLIC.findall(letters)) > len(letters) / 2:
         return "kk" if _KAZAKH_LETTERS.search(text) else "ru"
     script = _other_script(letters)

@@ -59,6 +59,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "More passages for: {query}",
         "lt": "Daugiau ištraukų klausimui: {query}",
     },
+    "more_closest": {
+        "en": "I found no answer to “{query}” in my documents; these passages came closest:",
+        "lt": "Atsakymo į „{query}“ savo dokumentuose neradau; artimiausios ištraukos:",
+    },
     "followup_note": {
         "en": "(understood as: {query})",
         "lt": "(supratau kaip: {query})",
@@ -92,7 +96,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "examples": {
         "en": "When were diplomatic relations established?|"
               "What was the trade volume in 2021?|"
-              "How many Kazakh citizens live in Lithuania?",
+              "How many Lithuanian companies work in Kazakhstan?",
         "lt": "Kada užmegzti diplomatiniai santykiai?|"
               "Kiek lietuvių buvo ištremta į Kazachstaną?|"
               "Kokia buvo prekybos apyvarta 2020 m.?",

@@ -27,7 +27,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, filters)
 
-from .answer import Answer, AnswerPassage, citation, fit_html, visible_length
+from .answer import Answer, AnswerPassage, citation, document_list, fit_html, visible_length
 from .config import Settings
 from .dialogue import Conversation, Turn
 from .engine import Engine
@@ -298,16 +298,8 @@ async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     async with _chat_lock(context, chat_id):
         conv = await asyncio.to_thread(_conversation, store, chat_id)
-        arg = (context.args[0].lower() if context.args else "")
         current = _chat_language(conv, update)
-        if arg in ("lt", "lit", "lietuviskai", "lietuviškai"):
-            conv.language = "lt"
-        elif arg in ("en", "eng", "english"):
-            conv.language = "en"
-        elif arg == "auto":
-            conv.language = None
-        else:  # no or odd argument: switch to the other language
-            conv.language = "en" if current == "lt" else "lt"
+        conv.choose_language(context.args[0] if context.args else "", current)
         await asyncio.to_thread(store.put_conversation, chat_id, conv.to_dict())
     lang = conv.language or current
     await _send(update, html.escape(t("lang_set", lang) if conv.language else t("lang_auto", lang)))
@@ -319,12 +311,9 @@ async def cmd_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
     lang = _chat_language(conv, update)
     lines = [f"<b>{html.escape(t('sources_intro', lang))}</b>"]
-    for i, doc in enumerate(engine.index.documents.values(), 1):
-        label = html.escape(" — ".join(x for x in (doc["title"], doc.get("publisher"), doc.get("date")) if x))
-        if doc.get("url"):
-            lines.append(f'{i}. <a href="{html.escape(doc["url"], quote=True)}">{label}</a>')
-        else:
-            lines.append(f"{i}. {label}")
+    for i, (label, url) in enumerate(document_list(engine.index.documents), 1):
+        lines.append(f'{i}. <a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>' if url
+                     else f"{i}. {html.escape(label)}")
     await _send(update, "\n".join(lines)[:TELEGRAM_LIMIT])
 
 

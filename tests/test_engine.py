@@ -285,6 +285,18 @@ def test_chat_json_writes_exactly_one_line_per_input_line(settings, built_index)
     assert parsed[12]["language"] == "lt" and parsed[12]["answered"]
 
 
+def test_the_terminal_chat_knows_the_commands_its_help_lists(settings, built_index):
+    lines = ["/sources", "/lang lt", "When were diplomatic relations established?", "/lang auto",
+             "When were diplomatic relations established?", "/start"]
+    r = run_cli(["chat", "--json"], settings, "\n".join(lines) + "\n")
+    out = [json.loads(o) for o in r.stdout.splitlines()]
+    assert out[0]["command"] == "sources" and "astanatimes.com" in out[0]["message"]
+    assert out[1]["language"] == "lt" and "lietuviškai" in out[1]["message"]
+    assert out[2]["language"] == "lt" and out[2]["answered"]
+    assert out[4]["language"] == "en"
+    assert "/sources" in out[5]["message"] and not any(o.get("kind") == "unknown_command" for o in out)
+
+
 def test_ask_prints_passages_and_citations(settings, built_index):
     r = run_cli(["ask", "Kiek lietuvių ištremta į Kazachstaną?"], settings)
     assert r.returncode == 0, r.stderr
@@ -726,3 +738,40 @@ def test_asking_who_a_named_person_is_answers_with_the_passage_naming_them(engin
     assert answer.answered and "Gintautas Vasiulis" in answer.passages[0].text
     assert engine.ask("Kas yra Antanas Poška?").answered
     assert not engine.ask("Who is Elon Musk?").answered
+
+
+@pytest.mark.parametrize("lang", ["en", "lt"])
+def test_the_example_questions_the_help_offers_are_answered_without_doubt(engine, lang):
+    from bot.messages import examples
+
+    for question in examples(lang):
+        answer = engine.ask(question)
+        assert answer.answered and not answer.message, (question, answer.confidence)
+        assert answer.language == lang
+
+
+def test_more_after_a_refusal_says_the_passages_only_came_closest(engine):
+    conv = Conversation()
+    assert not engine.reply("Kaip išsivirti cepelinus?", conv).answered
+    more = engine.reply("daugiau", conv)
+    assert more.passages and not more.answered
+    assert more.message.startswith("Atsakymo į „Kaip išsivirti cepelinus?“")
+
+
+@pytest.mark.parametrize("text, kind", [("12345678901234567890", "no_words"), ("???", "no_words")])
+def test_digits_that_are_no_year_do_not_follow_up(engine, text, kind):
+    conv = Conversation()
+    engine.reply("When was the Agreement on mutual understanding signed?", conv)
+    assert engine.reply(text, conv).kind == kind
+
+
+def test_pasted_html_is_read_as_its_text(engine):
+    answer = engine.ask("<p>Kada <a href='x'>Lietuva</a> pripažino Kazachstano nepriklausomybę?</p>")
+    assert answer.language == "lt" and answer.question == "Kada Lietuva pripažino Kazachstano nepriklausomybę?"
+    assert answer.answered
+
+
+def test_a_bare_o_with_a_year_is_lithuanian(engine):
+    conv = Conversation()
+    engine.reply("/reset", conv)
+    assert engine.reply("o 2020?", conv).language == "lt"
