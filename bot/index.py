@@ -39,15 +39,22 @@ from .lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: earlier formats whose passages and vectors a rebuild can still reuse (format 3 only added the
-#: word-prefix BM25 and the diacritic spellings to bm25/), so upgrading embeds nothing again
-REUSABLE_FORMATS = {2, 3}
+#: word-prefix BM25 and the diacritic spellings to bm25/, format 4 the section headings to it),
+#: so upgrading embeds nothing again
+REUSABLE_FORMATS = {2, 3, 4}
 REBUILD_HINT = "run: python run_bot.py index --full"
 
 
 class IndexProblem(Exception):
-    """The index is missing, damaged or does not match the configured model (one-line message)."""
+    """The index is missing, damaged or does not match the configured model (one-line message).
+    ``buildable``: a plain ``python run_bot.py index`` mends it in seconds (missing, or built by
+    an earlier version whose vectors it reuses), so a starting bot may do that itself."""
+
+    def __init__(self, message: str, buildable: bool = False) -> None:
+        super().__init__(message)
+        self.buildable = buildable
 
 
 @dataclass
@@ -165,10 +172,11 @@ def _read_manifest(build: Path, any_format: bool = False) -> dict:
     except (OSError, ValueError, UnicodeDecodeError):
         raise IndexProblem(f"the index manifest in {build} is damaged; {REBUILD_HINT}") from None
     if manifest.get("format") != FORMAT_VERSION and not any_format:
-        hint = "run: python run_bot.py index" if manifest.get("format") in REUSABLE_FORMATS else REBUILD_HINT
+        reusable = manifest.get("format") in REUSABLE_FORMATS
         raise IndexProblem(
             f"the index was built by another version of the bot (format {manifest.get('format')}, "
-            f"expected {FORMAT_VERSION}); {hint}")
+            f"expected {FORMAT_VERSION}); {'run: python run_bot.py index' if reusable else REBUILD_HINT}",
+            buildable=reusable)
     return manifest
 
 
@@ -191,7 +199,7 @@ def load_index(index_dir: Path, embedder_id: str | None = None) -> SearchIndex:
 
     build = _current(index_dir)
     if not build.exists():
-        raise IndexProblem(f"there is no index in {index_dir} yet; run: python run_bot.py index")
+        raise IndexProblem(f"there is no index in {index_dir} yet; run: python run_bot.py index", buildable=True)
     build = build.resolve()
     manifest = _read_manifest(build)
     if embedder_id and manifest["embedder"]["id"] != embedder_id:
@@ -241,6 +249,12 @@ def embedding_text(passage: Passage, doc: dict) -> str:
     if passage.section:
         head = f"{head} — {passage.section}"
     return f"{head}\n{passage.text}"
+
+
+def lexical_text(passage: Passage) -> str:
+    """What the word indexes see for a passage: its section heading and text. A list under
+    "Lietuvos generaliniai konsulai Almatoje" names no consul general in its own words."""
+    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
 
 
 def _previous(index_dir: Path) -> tuple[dict | None, Path | None]:
@@ -417,7 +431,7 @@ def _write_build(index_dir, manifest, passages, documents, vectors, sentences, k
     np.save(tmp / "vectors.npy", vectors)
     np.save(tmp / "sentences.npy", sentences)
     faiss.write_index(make_faiss(vectors, kind), str(tmp / "faiss.index"))
-    LexicalIndex.build([p.text for p in passages], [p.language for p in passages]).save(tmp / "bm25")
+    LexicalIndex.build([lexical_text(p) for p in passages], [p.language for p in passages]).save(tmp / "bm25")
     manifest["files"] = {
         str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
     }

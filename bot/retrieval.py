@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedding import Embedder
-from .index import SearchIndex
+from .index import SearchIndex, lexical_text
 from .language import detect
 from . import slots
 from .lexical import passage_tokens
@@ -467,7 +467,7 @@ class Retriever:
         toks = self._token_cache.get(row)
         if toks is None:
             p = self.index.passages[row]
-            toks = self._token_cache[row] = passage_tokens(p.text, p.language)
+            toks = self._token_cache[row] = passage_tokens(lexical_text(p), p.language)
         return toks
 
     def _highlight(self, query: str, row: int, cosines: np.ndarray, focus: str | None = None,

@@ -524,13 +524,14 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
 
 
 def prepare(settings: Settings) -> tuple[Engine, Store]:
-    """Load the engine (building a missing index first) and open the store."""
+    """Load the engine (building a missing index, or upgrading one of an earlier version, first)
+    and open the store."""
     try:
         engine = Engine.load(settings)
     except IndexProblem as exc:
-        if "no index" not in str(exc):
+        if not exc.buildable:
             raise
-        log.info("no index yet: building it from %s", settings.corpus_dir)
+        log.info("%s: building it from %s", exc, settings.corpus_dir)
         log.info(build_index(settings.corpus_dir, settings.index_dir, settings.embedder,
                              faiss_type=settings.faiss_index, ann_threshold=settings.ann_threshold).line())
         engine = Engine.load(settings)

@@ -133,8 +133,10 @@ def test_an_index_of_the_previous_format_is_upgraded_without_embedding_again(pri
     manifest["format"] = 2
     manifest["files"] = {k: v for k, v in manifest["files"].items() if (cur / k).exists()}
     (cur / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexProblem, match=r"format 2, expected 3\); run: python run_bot.py index$"):
+    with pytest.raises(IndexProblem, match=rf"format 2, expected {index_mod.FORMAT_VERSION}\); "
+                                           r"run: python run_bot.py index$") as problem:
         load_index(s.index_dir, embedder.id)
+    assert problem.value.buildable
 
     class NoEmbedding:
         id, dim = embedder.id, embedder.dim
@@ -146,6 +148,24 @@ def test_an_index_of_the_previous_format_is_upgraded_without_embedding_again(pri
     assert not summary.unchanged and not summary.added and not summary.changed
     idx = load_index(s.index_dir, embedder.id)
     assert idx.manifest["format"] == index_mod.FORMAT_VERSION and idx.lexical.cognate_scores("Vasiulio").max() > 0
+    # format 4: section headings are in the word indexes ("generaliniai konsulai" is only a heading)
+    consuls = [i for i, p in enumerate(idx.passages) if "Mockuvienė" in p.text]
+    assert consuls and idx.lexical.scores("generalinis konsulas")[consuls].max() > 0
+
+
+def test_a_starting_bot_upgrades_an_index_of_an_earlier_format_itself(private_workspace, embedder):
+    import json
+
+    from bot.telegram_bot import prepare
+
+    s = private_workspace
+    cur = (s.index_dir / "current").resolve()
+    manifest = json.loads((cur / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 3
+    (cur / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    engine, store = prepare(s)
+    assert engine.index.manifest["format"] == index_mod.FORMAT_VERSION
+    store.close()
 
 
 def test_a_plain_index_run_also_repairs_a_truncated_file(private_workspace, embedder):
