@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from .language import is_function_word
 from .lexical import fold, words
 
 MAX_TURNS = 6
@@ -136,6 +137,32 @@ def strip_pleasantries(text: str) -> str:
     return rest.strip() if re.search(r"[^\W\d_]", rest) else text
 
 
+_NAME = re.compile(r"[„“\"«]?\b[A-ZĄČĘĖĮŠŲŪŽ][\w’'-]+")
+
+
+def _names(text: str) -> list[re.Match]:
+    """Capitalised words that are no function or question words ("Lituanica", "Petras Cvirka")."""
+    return [m for m in _NAME.finditer(text) if not is_function_word(fold(m.group(0).strip("„“\"«")))]
+
+
+def _new_subject(follow_up: str, topic: str) -> bool:
+    """Does ``follow_up`` name someone or something ``topic`` does not, without a pronoun
+    pointing back ("o Petras Cvirka?" after "Kas yra Marytė Bižytė?"; not "and what did he say
+    about Kazakhstan?")?"""
+    folded = fold(follow_up)
+    if any(tok in _ANAPHORA["en"] or tok in _ANAPHORA["lt"] for tok in re.findall(r"\w+", folded)):
+        return False
+    known = {fold(m.group(0).strip("„“\"«"))[:5] for m in _names(topic)}
+    return any(fold(m.group(0).strip("„“\"«"))[:5] not in known for m in _names(follow_up))
+
+
+def _without_names(text: str) -> str:
+    """``text`` with its names left out: the question's frame without its old subject."""
+    for m in reversed(_names(text)):
+        text = text[:m.start()] + text[m.end():]
+    return re.sub(r"\s+([?.!,;:])", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
 def is_more(text: str) -> bool:
     """True for "more" / "Daugiau" (any case, with or without diacritics or punctuation)."""
     return fold(text).strip(" .!?…") in _MORE
@@ -247,8 +274,15 @@ class Conversation:
         if not self.depends_on_context(question):
             return question, False
         anchor = next((t for t in reversed(self.turns) if not t.followup), self.turns[0])
-        parts = [anchor.question]
-        if self.turns[-1] is not anchor:
-            parts.append(self.turns[-1].question)
+        last = self.turns[-1]
+        topic = anchor.question
+        # "What is Nursaulė?" → "o Lituanica?" → "kada ji įkurta?": the follow-up that names a
+        # new subject replaces the old one, whose names would otherwise win the search
+        if _new_subject(question, anchor.question) or (
+                last is not anchor and _new_subject(last.question, anchor.question)):
+            topic = _without_names(anchor.question)
+        parts = [topic]
+        if last is not anchor:
+            parts.append(last.question)
         parts.append(question)
-        return " ".join(p.strip() for p in parts), True
+        return " ".join(p.strip() for p in parts if p.strip()), True

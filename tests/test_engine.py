@@ -775,3 +775,30 @@ def test_a_bare_o_with_a_year_is_lithuanian(engine):
     conv = Conversation()
     engine.reply("/reset", conv)
     assert engine.reply("o 2020?", conv).language == "lt"
+
+
+@pytest.mark.parametrize("turns, query", [
+    (["Kas yra Marytė Bižytė?", "o Petras Cvirka?"], "Kas yra? o Petras Cvirka?"),
+    (["What is Nursaulė?", "o Lituanica?", "kada ji įkurta"], "What is? o Lituanica? kada ji įkurta"),
+    # a pronoun points back to the old subject: it stays
+    (["Kada Lietuvoje lankėsi Nazarbajevas?", "Ką jis įteikė Adamkui?"],
+     "Kada Lietuvoje lankėsi Nazarbajevas? Ką jis įteikė Adamkui?"),
+    # the same countries, the other way round: nothing new, nothing dropped
+    (["How many Kazakh citizens lived in Lithuania?", "And Lithuanian citizens in Kazakhstan?"],
+     "How many Kazakh citizens lived in Lithuania? And Lithuanian citizens in Kazakhstan?"),
+])
+def test_a_follow_up_naming_a_new_subject_replaces_the_old_one(turns, query):
+    conv = Conversation()
+    for t in turns[:-1]:
+        q, f = conv.resolve(t)
+        conv.add(Turn(question=t, query=q, language="lt", followup=f))
+    assert conv.resolve(turns[-1]) == (query, True)
+
+
+def test_a_new_subject_in_a_follow_up_is_searched_for_itself(engine):
+    conv = Conversation()
+    engine.reply("Kas yra Marytė Bižytė?", conv)
+    answer = engine.reply("o Petras Cvirka?", conv)
+    assert answer.answered and "Petras Cvirka" in answer.passages[0].highlight
+    answer = engine.reply("kada jis gyveno Almatoje", conv)
+    assert answer.answered and "1941–1942" in answer.passages[0].highlight
