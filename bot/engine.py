@@ -43,8 +43,8 @@ class Timing:
 def clean_input(text: str) -> str:
     """Drop control characters and NULs, HTML tags (a script or style element whole), Markdown
     marks and links ("[text](url)" keeps its text, a bare address goes), collapse whitespace;
-    keep letters of any script. A question
-    pasted with formatting then means what it says (the price: "a_b" reads as "ab")."""
+    keep letters of any script. A question pasted with formatting then means what it says (the
+    price: "a_b" reads as "ab")."""
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", " ", text or "")
     text = re.sub(r"\[([^\]]*)\]\((?:https?://|www\.)[^)\s]*\)", r"\1", text)
     text = re.sub(r"(?:https?://|www\.)\S+", " ", text)
