@@ -130,6 +130,8 @@ class Engine:
         detected = language_mod.detect(text, default=prefer or "en")
         if detected not in language_mod.SUPPORTED:
             ans = self._notice(text, "en", "unsupported_language")
+            if detected in ("ru", "kk"):  # many in Kazakhstan write Russian: say it in Russian too
+                ans.message += "\n" + t("unsupported_language_ru", "en")
             ans.language = detected or "en"
             return ans
         lang = conversation.language or detected

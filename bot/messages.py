@@ -39,6 +39,12 @@ TEXTS: dict[str, dict[str, str]] = {
               "Please ask your question in one of these languages.",
         "lt": "Atsiprašau, atsakau tik lietuvių arba anglų kalba.",
     },
+    "unsupported_language_ru": {  # added to the English text for Russian and Kazakh writers
+        "en": "Извините, я отвечаю только по-английски или по-литовски. "
+              "Пожалуйста, задайте вопрос на одном из этих языков.",
+        "lt": "Извините, я отвечаю только по-английски или по-литовски. "
+              "Пожалуйста, задайте вопрос на одном из этих языков.",
+    },
     "more_none": {
         "en": "There are no more passages for that question. Ask another one!",
         "lt": "Daugiau ištraukų šiam klausimui nėra. Užduokite kitą klausimą!",

@@ -241,6 +241,8 @@ def test_replies_come_in_the_language_of_the_question(engine, text, lang):
 def test_other_languages_get_a_polite_english_reply(engine, text):
     answer = engine.ask(text)
     assert answer.kind == "unsupported_language" and "English" in answer.message and "Lithuanian" in answer.message
+    # Russian and Kazakh writers are told in Russian too; the others are not
+    assert ("по-литовски" in answer.message) == (answer.language in ("ru", "kk"))
 
 
 @pytest.mark.parametrize("text, kind", [("", "empty"), ("   \n\t ", "empty"), ("\x00\x01", "empty"),
