@@ -137,23 +137,28 @@ def strip_pleasantries(text: str) -> str:
     return rest.strip() if re.search(r"[^\W\d_]", rest) else text
 
 
-_NAME = re.compile(r"[„“\"«]?\b[A-ZĄČĘĖĮŠŲŪŽ][\w’'-]+")
+_NAME = re.compile(r"[„“\"«]?\b([A-ZĄČĘĖĮŠŲŪŽ][\w’'-]+)")
 
 
 def _names(text: str) -> list[re.Match]:
-    """Capitalised words that are no function or question words ("Lituanica", "Petras Cvirka")."""
-    return [m for m in _NAME.finditer(text) if not is_function_word(fold(m.group(0).strip("„“\"«")))]
+    """Capitalised words that are no function or question words ("Lituanica", "Petras Cvirka");
+    group 1 is the word without an opening quote."""
+    return [m for m in _NAME.finditer(text) if not is_function_word(fold(m.group(1)))]
+
+
+def _points_back(question: str) -> bool:
+    """Does ``question`` hold a pronoun or deictic word pointing to earlier turns ("he", "ten")?"""
+    return any(tok in _ANAPHORA["en"] or tok in _ANAPHORA["lt"] for tok in re.findall(r"\w+", fold(question)))
 
 
 def _new_subject(follow_up: str, topic: str) -> bool:
     """Does ``follow_up`` name someone or something ``topic`` does not, without a pronoun
     pointing back ("o Petras Cvirka?" after "Kas yra Marytė Bižytė?"; not "and what did he say
     about Kazakhstan?")?"""
-    folded = fold(follow_up)
-    if any(tok in _ANAPHORA["en"] or tok in _ANAPHORA["lt"] for tok in re.findall(r"\w+", folded)):
+    if _points_back(follow_up):
         return False
-    known = {fold(m.group(0).strip("„“\"«"))[:5] for m in _names(topic)}
-    return any(fold(m.group(0).strip("„“\"«"))[:5] not in known for m in _names(follow_up))
+    known = {fold(m.group(1))[:5] for m in _names(topic)}
+    return any(fold(m.group(1))[:5] not in known for m in _names(follow_up))
 
 
 def _without_names(text: str) -> str:
@@ -248,8 +253,7 @@ class Conversation:
         folded = fold(question).strip()
         if _CONTINUATION.match(folded):
             return True
-        tokens = re.findall(r"\w+", folded)
-        if any(tok in _ANAPHORA["en"] or tok in _ANAPHORA["lt"] for tok in tokens):
+        if _points_back(question):
             return True
         if _DEFINITION.match(folded):
             return False

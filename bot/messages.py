@@ -5,6 +5,10 @@ English). Keeping them in one table makes it easy to check that both languages a
 """
 from __future__ import annotations
 
+#: added to the English reply to Russian and Kazakh writers, whatever the reply language
+_IN_RUSSIAN = ("Извините, я отвечаю только по-английски или по-литовски. "
+               "Пожалуйста, задайте вопрос на одном из этих языков.")
+
 TEXTS: dict[str, dict[str, str]] = {
     "unsure": {
         "en": "I am not sure my documents answer this; the closest I found:",
@@ -39,12 +43,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "Please ask your question in one of these languages.",
         "lt": "Atsiprašau, atsakau tik lietuvių arba anglų kalba.",
     },
-    "unsupported_language_ru": {  # added to the English text for Russian and Kazakh writers
-        "en": "Извините, я отвечаю только по-английски или по-литовски. "
-              "Пожалуйста, задайте вопрос на одном из этих языков.",
-        "lt": "Извините, я отвечаю только по-английски или по-литовски. "
-              "Пожалуйста, задайте вопрос на одном из этих языков.",
-    },
+    "unsupported_language_ru": {"en": _IN_RUSSIAN, "lt": _IN_RUSSIAN},
     "more_none": {
         "en": "There are no more passages for that question. Ask another one!",
         "lt": "Daugiau ištraukų šiam klausimui nėra. Užduokite kitą klausimą!",
