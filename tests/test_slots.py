@@ -53,6 +53,17 @@ def test_answer_type(question, kind):
     ("How long is the route in kilometres?", "The route is 4,256 km long.", 0.0),
     ("kas pasirašė sutartį?", "Lietuvos Respublikos Vyriausybės ir Kazachstano Nacionalinio Banko susitarimas", 1.0),
     ("Tell me about culture", "Anything at all.", 0.0),  # asks for no particular kind of answer
+    # the person asked about is not the answer to "who came before them?"
+    ("kas buvo ambasadorius pries vasiuli", "said Lithuanian Ambassador Gintautas Vasiulis.", 1.0),
+    ("Who was ambassador before Vasiulis?", "Ambassador Gintautas Vasiulis met Jonas Petraitis.", 0.0),
+    # a deputy does not answer for the minister, nor a vice president for the president
+    ("kas yra kazachstano uzsienio reikalu ministras",
+     "Deputy Minister of Foreign Affairs of Kazakhstan Roman Vassilenko and Vice Minister Adomėnas met.", 1.0),
+    ("Kas yra užsienio reikalų ministras?", "Užsienio reikalų ministro pavaduotojas Romanas Vasilenka.", 1.0),
+    ("Who is the deputy foreign minister?", "Deputy Minister of Foreign Affairs Roman Vassilenko.", 0.0),
+    ("Kas yra viceministras?", "Užsienio reikalų viceministras Mantas Adomėnas.", 0.0),
+    ("Who is the foreign minister?", "Foreign Minister Mukhtar Tileuberdi met Deputy Minister Jonas Petraitis.", 0.0),
+    ("Who was the president?", "Vice-President Jonas Petraitis visited.", 1.0),
 ])
 def test_missing_slot(question, sentence, missing):
     assert slots.missing_slot(question, sentence) == missing
