@@ -268,6 +268,14 @@ class Conversation:
             return ""
         return last.highlight
 
+    def previous_highlight(self, question: str) -> str:
+        """For a follow-up, the sentence the previous answer highlighted ("" otherwise): its
+        answer is often a sentence built the same way ("o importas?" after the export figure)."""
+        last = self.last
+        if last is None or not last.highlight or not self.depends_on_context(question):
+            return ""
+        return last.highlight
+
     def resolve(self, question: str) -> tuple[str, bool]:
         """The retrieval query for ``question`` and whether it was completed from context.
 

@@ -136,7 +136,8 @@ class Engine:
             return ans
         lang = conversation.language or detected
         query, followup = conversation.resolve(text)
-        answer = self._answer(text, query, lang, after=conversation.previous_answer(text))
+        answer = self._answer(text, query, lang, after=conversation.previous_answer(text),
+                              previous=conversation.previous_highlight(text))
         answer.followup = followup
         conversation.add(Turn(question=text, query=query, language=lang, answered=answer.answered,
                               shown=[p.key for p in answer.passages], followup=followup,
@@ -173,12 +174,12 @@ class Engine:
         p = self.index.passages[row]
         return f"{p.doc_id}:{p.start}-{p.end}"
 
-    def _answer(self, question: str, query: str, lang: str, after: str = "") -> Answer:
+    def _answer(self, question: str, query: str, lang: str, after: str = "", previous: str = "") -> Answer:
         retriever = self.retriever  # one consistent index for the whole question
         t0 = time.perf_counter()
         vec = retriever.embed(query)
         t1 = time.perf_counter()
-        result = retriever.search(query, k=PAGE + 2, vector=vec, focus=question, after=after)
+        result = retriever.search(query, k=PAGE + 2, vector=vec, focus=question, after=after, previous=previous)
         t2 = time.perf_counter()
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage

@@ -170,6 +170,16 @@ def test_lithuanian_ellipsis_without_diacritics(engine):
     assert any("347" in p.text for p in answer.passages)
 
 
+def test_a_follow_up_highlights_the_sentence_built_like_the_one_just_shown(engine):
+    # "o importas?" after the export figure: the import figure, not "Prekybos balanse vyrauja importas"
+    conv = Conversation()
+    engine.reply("Kokia prekybos apyvarta 2020 m.?", conv)
+    assert "390,83" in engine.reply("o eksportas?", conv).passages[0].highlight
+    answer = engine.reply("o importas?", conv)
+    assert answer.followup and "606,16" in answer.passages[0].highlight
+    assert conv.previous_highlight("kas yra Nursaulė?") == ""  # a new question leans on nothing
+
+
 def test_a_new_self_contained_question_is_not_polluted_by_the_old_topic(engine):
     conv = Conversation()
     engine.reply("Who is the Lithuanian ambassador in Kazakhstan?", conv)
