@@ -263,10 +263,7 @@ class Conversation:
     def previous_answer(self, question: str) -> str:
         """For a follow-up asking for what comes next ("o kas po jos?"), the sentence the
         previous answer highlighted; "" otherwise."""
-        last = self.last
-        if last is None or not last.highlight or not asks_for_next(question) or not self.depends_on_context(question):
-            return ""
-        return last.highlight
+        return self.previous_highlight(question) if asks_for_next(question) else ""
 
     def previous_highlight(self, question: str) -> str:
         """For a follow-up, the sentence the previous answer highlighted ("" otherwise): its

@@ -484,14 +484,12 @@ class Retriever:
         sentence (156 follow-up dialogues of the eight sets)."""
         if cosines.size <= 1:
             return 0
-        if after:
-            p = self.index.passages[row]
-            texts = [p.text[s:e].strip() for s, e in p.sentences]
-            if after in texts[:-1]:
-                return texts.index(after) + 1
+        p = self.index.passages[row]
+        texts = [p.text[s:e].strip() for s, e in p.sentences] if after or previous else []
+        if after and after in texts[:-1]:
+            return texts.index(after) + 1
         tokens = self._sentence_token_cache.get(row)
         if tokens is None:
-            p = self.index.passages[row]
             tokens = self._sentence_token_cache[row] = [passage_tokens(p.text[s:e], p.language)
                                                         for s, e in p.sentences]
         words = self.index.lexical.coverages(query, tokens)
@@ -499,12 +497,10 @@ class Retriever:
             words = words + self.index.lexical.coverages(focus, tokens)
         score = cosines + self.settings.w_highlight_words * words
         if previous and self.settings.w_parallel_highlight:
-            p = self.index.passages[row]
-            same = np.array([p.text[a:b].strip() == previous for a, b in p.sentences], dtype=np.float32)
-            score = score + self.settings.w_parallel_highlight * self.index.lexical.coverages(previous, tokens) * (1 - same)
+            other = np.array([t != previous for t in texts], dtype=np.float32)  # itself gets no bonus
+            score = score + self.settings.w_parallel_highlight * self.index.lexical.coverages(previous, tokens) * other
         asked = focus or query
         if self.settings.w_reversed_highlight and slots.direction(asked)[1]:
-            p = self.index.passages[row]
             score = score - self.settings.w_reversed_highlight * np.array(
                 [slots.reversed_direction(asked, p.text[s:e]) for s, e in p.sentences], dtype=np.float32)
         return int(np.argmax(score))
