@@ -85,6 +85,14 @@ class RetrievalSettings:
     #: like the one the previous answer highlighted: "o importas?" after "• Eksportas sudaro
     #: 390,83 mln. eurų ..." is answered by "• Importas sudaro 606,16 mln. eurų ..."
     w_parallel_highlight: float = 0.1
+    #: a sentence that lacks the kind of answer asked for (no number for "how much?", no person
+    #: for "who?": :func:`bot.slots.missing_slot`) loses this much when the highlight is chosen
+    w_slot_highlight: float = 0.2
+    #: when the question names a year and the first passage does not hold it, the first of the
+    #: runners-up worth showing (within ``show_margin``) whose highlighted sentence holds it, and
+    #: the kind of answer asked for, goes first: "trade in 2021?" is not answered by the figure of
+    #: 2022, however alike the two passages read
+    year_first: bool = True
 
 
 @dataclass
@@ -341,6 +349,14 @@ class Retriever:
                             coverage=float(coverage[j])))
             if len(hits) >= k:
                 break
+        asked = focus or query
+        if self.settings.year_first and len(hits) > 1 and slots.years_asked(asked):
+            holds = next((h for h in hits[1:] if h.score >= hits[0].score - result.show_margin
+                          and not self._year_missing(asked, h, sentence_only=True)
+                          and not self._slots(asked, h)[0]), None)
+            if holds is not None and self._year_missing(asked, hits[0]):
+                hits.remove(holds)
+                hits.insert(0, holds)
         result.hits, result.fused = hits, fused
         result.domain = self._domain(q, query)
         result.exemplar = self.exemplar(q)
@@ -500,6 +516,10 @@ class Retriever:
             other = np.array([t != previous for t in texts], dtype=np.float32)  # itself gets no bonus
             score = score + self.settings.w_parallel_highlight * self.index.lexical.coverages(previous, tokens) * other
         asked = focus or query
+        if self.settings.w_slot_highlight:
+            names = self._names(p.doc_id)
+            score = score - self.settings.w_slot_highlight * np.array(
+                [slots.missing_slot(asked, p.text[s:e], names) for s, e in p.sentences], dtype=np.float32)
         if self.settings.w_reversed_highlight and slots.direction(asked)[1]:
             score = score - self.settings.w_reversed_highlight * np.array(
                 [slots.reversed_direction(asked, p.text[s:e]) for s, e in p.sentences], dtype=np.float32)
@@ -527,8 +547,13 @@ class Retriever:
         :func:`~bot.slots.missing_year` on its passage."""
         p = self.index.passages[hit.row]
         s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
-        return (slots.missing_slot(question, p.text[s:e], self._names(p.doc_id)),
-                slots.missing_year(question, p.text, p.section, self.document_date(p.doc_id)))
+        return slots.missing_slot(question, p.text[s:e], self._names(p.doc_id)), self._year_missing(question, hit)
+
+    def _year_missing(self, question: str, hit: Hit, sentence_only: bool = False) -> float:
+        """:func:`~bot.slots.missing_year` on the hit's passage, or only on its highlighted sentence."""
+        p = self.index.passages[hit.row]
+        s, e = p.sentences[hit.sentence] if sentence_only and p.sentences else (0, len(p.text))
+        return slots.missing_year(question, p.text[s:e], p.section, self.document_date(p.doc_id))
 
     def document_date(self, doc_id: str) -> str:
         """The date its metadata gives the document ("" when none): what a passage naming no

@@ -16,7 +16,9 @@ diacritics:
   round ("Kazakh companies are present in Lithuania");
 * :func:`missing_year`: the question names a year that the passage (its text and section, or,
   for a passage naming no year at all, its document's date: "Today marks 30 years ...") does
-  not hold. A span such as "2013–2015" holds the years between.
+  not hold. A span such as "2013–2015" holds the years between. A year that dates the source
+  the question cites ("according to Kazinform 2022", "the 2019 interview") is held by a passage
+  of a document of that year.
 
 Both are features of the answer/refuse model (:meth:`bot.retrieval.Retriever.features`), weighed
 against the others when it is fitted, never rules on their own.
@@ -38,6 +40,12 @@ _YEAR_SPAN = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)\s*[–-]\s*(1[6-9]\d\d|20\d
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _DECADE = re.compile(r"(?<!\d)(1[6-9]\d0|20\d0)['’]?s\b")
 _BEFORE_YEAR = re.compile(r"\b(?:before|prior to|until|till|up to|pries|iki)\s+(?:the\s+)?(1[6-9]\d\d|20\d\d)(?!\d)")
+# a year that dates the source, not the fact asked: "according to Kazinform 2022", "(the 2019
+# interview)", "2017 m. straipsnyje"; matched on the folded question
+_SOURCE = (r"(?:interviews?|articles?|reports?|press releases?|stor(?:y|ies)|kazinform\w*|astana times|qazaq\w*"
+           r"|wikipedia\w*|vikipedij\w*|interviu\w*|straipsn\w*|pranesim\w*)")
+_SOURCE_YEAR = re.compile(rf"\b{_SOURCE}\W+(?:\w+\W+){{0,2}}?(1[6-9]\d\d|20\d\d)(?!\d)"
+                          rf"|(?<!\d)(1[6-9]\d\d|20\d\d)(?:\s*m\.)?\W+(?:\w+\W+)??{_SOURCE}\b")
 
 # question patterns, matched on the folded (lower-case, no diacritics) question
 _WHO = re.compile(
@@ -131,6 +139,7 @@ def named_subject(question: str, sentence: str) -> bool:
     return bool(asked) and all(w in held for w in asked)
 
 
+@lru_cache(maxsize=8192)
 def answer_type(question: str) -> str | None:
     """"person", "month", "date", "count" or None: what kind of answer ``question`` asks for."""
     q = fold(question).strip()
@@ -198,6 +207,7 @@ def _holds(kind: str, question: str, sentence: str, names: frozenset[str] = froz
     return bool(numbers - set(_DIGITS.findall(q)) or _NUMBER_WORD.search(_DIGITS.sub(" ", s)))
 
 
+@lru_cache(maxsize=65536)
 def missing_slot(question: str, sentence: str, names: frozenset[str] = frozenset()) -> float:
     """1.0 when ``question`` asks for a kind of answer (:func:`answer_type`) or a unit that
     ``sentence`` does not hold, else 0.0. ``names``: :func:`person_names` of the documents."""
@@ -223,6 +233,10 @@ def missing_year(question: str, text: str, section: str = "", document_date: str
     asked = set(_YEAR.findall(question))
     if not asked:
         return 0.0
+    # the year of the source the question cites is held by a passage of a source of that year
+    asked -= _source_years(question) & set(_YEAR.findall(document_date or ""))
+    if not asked:
+        return 0.0
     held = set(_YEAR.findall(text)) | set(_YEAR.findall(section or ""))
     for a, b in _YEAR_SPAN.findall(text):
         held |= {str(y) for y in range(int(a), int(b) + 1)}
@@ -239,6 +253,11 @@ def missing_year(question: str, text: str, section: str = "", document_date: str
     return 1.0 if asked - before - decades - held else 0.0
 
 
+def _source_years(question: str) -> set[str]:
+    """The years ``question`` dates its source by ("the 2019 interview"), not its fact."""
+    return {a or b for a, b in _SOURCE_YEAR.findall(fold(question))}
+
+
 def years(text: str) -> list[str]:
     """The years ``text`` names, in order of time, each once."""
     return sorted(set(_YEAR.findall(text)))
@@ -249,7 +268,7 @@ def years_asked(question: str) -> list[str]:
     asks around one ("before 2013", "the 1950s"): "And in 2015?" would not be the same question."""
     if _BEFORE_YEAR.search(fold(question)) or _DECADE.search(question):
         return []
-    return years(question)
+    return [y for y in years(question) if y not in _source_years(question)]
 
 
 # The two countries of the corpus, and their cities, by the first letters of their names in

@@ -180,6 +180,22 @@ def test_a_follow_up_highlights_the_sentence_built_like_the_one_just_shown(engin
     assert conv.previous_highlight("kas yra Nursaulė?") == ""  # a new question leans on nothing
 
 
+def test_the_highlight_holds_the_kind_of_answer_asked_for(engine):
+    # "how much?" is answered by the import figure, not by "Prekybos balanse vyrauja importas",
+    # the sentence that says most about imports but gives no number
+    for question in ("Kiek Lietuva importavo iš Kazachstano?", "How much did Lithuania import from Kazakhstan?"):
+        answer = engine.reply(question, Conversation())
+        assert answer.answered and "606,16" in answer.passages[0].highlight, question
+
+
+def test_a_passage_holding_the_year_asked_goes_before_a_near_tie_that_does_not(engine):
+    # the trade figures of 2021 and of 2022 read alike; the ranker puts them within a hair
+    conv = Conversation()
+    answer = engine.reply("What was the trade volume between the countries in 2021?", conv)
+    assert answer.answered and "454" in answer.passages[0].highlight
+    assert "584.3" in engine.reply("And at the end of 2022?", conv).passages[0].highlight
+
+
 def test_a_new_self_contained_question_is_not_polluted_by_the_old_topic(engine):
     conv = Conversation()
     engine.reply("Who is the Lithuanian ambassador in Kazakhstan?", conv)

@@ -96,6 +96,19 @@ def test_missing_year():
     assert slots.missing_year("trade volume?", "anything") == 0.0
 
 
+def test_a_year_that_dates_the_cited_source_is_held_by_a_document_of_that_year():
+    kazinform = "how big is the diaspora according to Kazinform 2022?"
+    assert slots.missing_year(kazinform, "In 2017 the diaspora ...", document_date="2022-06-15") == 0.0
+    assert slots.missing_year(kazinform, "In 2017 the diaspora ...", document_date="2017-06-15") == 1.0
+    interview = "when did the commission last meet (the 2019 interview)?"
+    assert slots.missing_year(interview, "the last meeting was March 12", document_date="2019") == 0.0
+    assert slots.missing_year("kiek lietuvių minima 2017 m. straipsnyje?", "In 2022 ...", document_date="2017") == 0.0
+    # a source year is not a year asked, so "And in 2019?" after it is a new question
+    assert slots.years_asked(interview) == [] and slots.years_asked("trade in 2022 according to the report?") == ["2022"]
+    # a year next to no source word is the fact's year, whatever the document's date
+    assert slots.missing_year("exports in 2022 according to the ministry?", "In 2020 ...", document_date="2022") == 1.0
+
+
 def test_retrieval_reports_the_missing_slot_and_year_of_its_top_passage(engine):
     r = engine.retriever
     unveiled = r.search("When was the monument to Marytė Bižytė unveiled?", k=3)
