@@ -516,7 +516,7 @@ class Retriever:
             other = np.array([t != previous for t in texts], dtype=np.float32)  # itself gets no bonus
             score = score + self.settings.w_parallel_highlight * self.index.lexical.coverages(previous, tokens) * other
         asked = focus or query
-        if self.settings.w_slot_highlight:
+        if self.settings.w_slot_highlight and slots.asks_for(asked):
             names = self._names(p.doc_id)
             score = score - self.settings.w_slot_highlight * np.array(
                 [slots.missing_slot(asked, p.text[s:e], names) for s, e in p.sentences], dtype=np.float32)

@@ -32,7 +32,7 @@ from functools import lru_cache
 from .language import is_function_word
 from .lexical import fold, in_lexicon
 
-__all__ = ["answer_type", "direction", "missing_slot", "missing_year", "named_subject", "person_names",
+__all__ = ["answer_type", "asks_for", "direction", "missing_slot", "missing_year", "named_subject", "person_names",
            "reversed_direction", "years", "years_asked"]
 
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
@@ -205,6 +205,15 @@ def _holds(kind: str, question: str, sentence: str, names: frozenset[str] = froz
     s = _YEAR_SPAN.sub(" ", s)
     numbers = {n for n in _DIGITS.findall(s) if not _YEAR.fullmatch(n)}
     return bool(numbers - set(_DIGITS.findall(q)) or _NUMBER_WORD.search(_DIGITS.sub(" ", s)))
+
+
+@lru_cache(maxsize=8192)
+def asks_for(question: str) -> bool:
+    """Does ``question`` ask for something :func:`missing_slot` can find missing (a kind of
+    answer, a role, a unit)? Most do not, and their sentences need no check."""
+    q = fold(question)
+    return (answer_type(question) is not None or any(role.search(q) for role, _ in _ROLES)
+            or any(re.search(asked, q) for asked, _ in _UNITS))
 
 
 @lru_cache(maxsize=65536)
