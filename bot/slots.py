@@ -90,7 +90,9 @@ _EN_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|Se
 _ERA = re.compile(r"\b(today|now|war|century|decade|karo|kara|karas|karu|amziu\w*|amz|laikus|laikais|siandien"
                   r"|dabar)\b|\b(\d+|[ivx]+) ?a\.")
 _NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|eleven|twelve|dozens?|hundreds?"
-                          r"|thousands?|millions?|billions?|half|vienas|viena|vieneri|du|dvi|trys|trej\w*"
+                          r"|(thir|four|fif|six|seven|eigh|nine)teen|(twen|thir|for|fif|six|seven|eigh|nine)ty"
+                          r"|a (year|month|week|decade|dozen)"  # "which gives me a year of experience"
+                          r"|thousands?|millions?|billions?|half|vienas|viena|vieneri\w*|du|dvi|trys|trej\w*"
                           r"|(keturi|penki|sesi|septyni|astuoni|devyni)(s|as|os|u|ems|omis|ais|ose)?|desimt\w*|simt\w*"
                           r"|tukstan\w*|mln|mlrd|puse)\b")
 _CAP = "A-ZĄČĘĖĮŠŲŪŽ"

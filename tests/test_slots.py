@@ -49,6 +49,9 @@ def test_answer_type(question, kind):
     ("How many prisoners died?", "Prisoners were held there in 1941–1943.", 1.0),
     ("How many were deported?", "More than 90,000 were deported in 1948.", 0.0),
     ("Kiek rungtynių sužaidė?", "Rinktinės yra sužaidusios trejas rungtynes.", 0.0),
+    ("kiek metų patirties turėjo ambasadorius?", "which gives me a year of experience", 0.0),  # a number in words
+    ("How many honorary consuls?", "There are twenty honorary consuls.", 0.0),
+    ("Kiek narių?", "Ten gyvena daug žmonių.", 1.0),  # "ten" is "there", no number
     ("How many tonnes of oil a year?", "Imports were worth USD 356 million.", 1.0),
     ("How long is the route in kilometres?", "The route is 4,256 km long.", 0.0),
     ("kas pasirašė sutartį?", "Lietuvos Respublikos Vyriausybės ir Kazachstano Nacionalinio Banko susitarimas", 1.0),
