@@ -350,11 +350,12 @@ class Retriever:
             if len(hits) >= k:
                 break
         asked = focus or query
-        if self.settings.year_first and len(hits) > 1 and slots.years_asked(asked):
+        if self.settings.year_first and len(hits) > 1 and slots.years_asked(asked) \
+                and self._year_missing(asked, hits[0]):
             holds = next((h for h in hits[1:] if h.score >= hits[0].score - result.show_margin
                           and not self._year_missing(asked, h, sentence_only=True)
-                          and not self._slots(asked, h)[0]), None)
-            if holds is not None and self._year_missing(asked, hits[0]):
+                          and not self._slot_missing(asked, h)), None)
+            if holds is not None:
                 hits.remove(holds)
                 hits.insert(0, holds)
         result.hits, result.fused = hits, fused
@@ -545,9 +546,13 @@ class Retriever:
     def _slots(self, question: str, hit: Hit) -> tuple[float, float]:
         """:func:`~bot.slots.missing_slot` on the hit's highlighted sentence and
         :func:`~bot.slots.missing_year` on its passage."""
+        return self._slot_missing(question, hit), self._year_missing(question, hit)
+
+    def _slot_missing(self, question: str, hit: Hit) -> float:
+        """:func:`~bot.slots.missing_slot` on the hit's highlighted sentence."""
         p = self.index.passages[hit.row]
         s, e = p.sentences[hit.sentence] if p.sentences else (0, len(p.text))
-        return slots.missing_slot(question, p.text[s:e], self._names(p.doc_id)), self._year_missing(question, hit)
+        return slots.missing_slot(question, p.text[s:e], self._names(p.doc_id))
 
     def _year_missing(self, question: str, hit: Hit, sentence_only: bool = False) -> float:
         """:func:`~bot.slots.missing_year` on the hit's passage, or only on its highlighted sentence."""

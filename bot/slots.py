@@ -210,29 +210,37 @@ def _holds(kind: str, question: str, sentence: str, names: frozenset[str] = froz
 
 
 @lru_cache(maxsize=8192)
+def _asked(question: str) -> tuple[str | None, tuple, tuple[str, ...]]:
+    """What ``question`` asks for, read once: its :func:`answer_type`, the roles it asks for
+    without a deputy's qualifier (each with its deputy's pattern), and the patterns of the
+    units it names as they appear in a sentence."""
+    q = fold(question)
+    roles = tuple((role, deputy) for role, deputy in _ROLES if role.search(q) and not deputy.search(q))
+    units = tuple(held for asked, held in _UNITS if re.search(asked, q))
+    return answer_type(question), roles, units
+
+
 def asks_for(question: str) -> bool:
     """Does ``question`` ask for something :func:`missing_slot` can find missing (a kind of
     answer, a role, a unit)? Most do not, and their sentences need no check."""
-    q = fold(question)
-    return (answer_type(question) is not None or any(role.search(q) for role, _ in _ROLES)
-            or any(re.search(asked, q) for asked, _ in _UNITS))
+    kind, roles, units = _asked(question)
+    return kind is not None or bool(roles) or bool(units)
 
 
 @lru_cache(maxsize=65536)
 def missing_slot(question: str, sentence: str, names: frozenset[str] = frozenset()) -> float:
     """1.0 when ``question`` asks for a kind of answer (:func:`answer_type`) or a unit that
     ``sentence`` does not hold, else 0.0. ``names``: :func:`person_names` of the documents."""
-    kind = answer_type(question)
+    kind, roles, units = _asked(question)
     if kind is not None and not _holds(kind, question, sentence, names):
         return 1.0
-    q, s = fold(question), fold(sentence)
+    s = fold(sentence)
     # "Kazakhstan's foreign minister" is not answered by its deputy minister
-    for role, deputy in _ROLES:
-        if role.search(q) and not deputy.search(q) and role.search(s) and not role.search(deputy.sub(" ", s)):
+    for role, deputy in roles:
+        if role.search(s) and not role.search(deputy.sub(" ", s)):
             return 1.0
-    for asked, held in _UNITS:
-        if re.search(asked, q) and not re.search(held, s):
-            return 1.0
+    if any(not re.search(held, s) for held in units):
+        return 1.0
     return 0.0
 
 
@@ -279,7 +287,8 @@ def years_asked(question: str) -> list[str]:
     asks around one ("before 2013", "the 1950s"): "And in 2015?" would not be the same question."""
     if _BEFORE_YEAR.search(fold(question)) or _DECADE.search(question):
         return []
-    return [y for y in years(question) if y not in _source_years(question)]
+    source = _source_years(question)
+    return [y for y in years(question) if y not in source]
 
 
 # The two countries of the corpus, and their cities, by the first letters of their names in
