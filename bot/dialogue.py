@@ -168,6 +168,15 @@ def _without_names(text: str) -> str:
     return re.sub(r"\s+([?.!,;:])", r"\1", re.sub(r"\s+", " ", text)).strip()
 
 
+def stands_alone(question: str) -> bool:
+    """Has ``question`` words enough of its own to be searched without the conversation? Not
+    "And in 2022?", "Imports?"; "Kas yra Lituanica?" does."""
+    if _DEFINITION.match(fold(question).strip()):
+        return True
+    own = [w for w in words(question) if not w.isdigit() and len(w) > 1 and w not in ("m", "metais", "metai", "year", "years")]
+    return len(own) >= MIN_OWN_WORDS
+
+
 def is_more(text: str) -> bool:
     """True for "more" / "Daugiau" (any case, with or without diacritics or punctuation)."""
     return fold(text).strip(" .!?…") in _MORE
@@ -255,10 +264,7 @@ class Conversation:
             return True
         if _points_back(question):
             return True
-        if _DEFINITION.match(folded):
-            return False
-        own = [w for w in words(question) if not w.isdigit() and len(w) > 1 and w not in ("m", "metais", "metai", "year", "years")]
-        return len(own) < MIN_OWN_WORDS
+        return not stands_alone(question)
 
     def previous_answer(self, question: str) -> str:
         """For a follow-up asking for what comes next ("o kas po jos?"), the sentence the

@@ -17,11 +17,11 @@ from . import language as language_mod
 from . import slots
 from .answer import Answer, compose
 from .config import Settings
-from .dialogue import Conversation, Turn, is_more, is_reset, small_talk, strip_pleasantries
+from .dialogue import Conversation, Turn, is_more, is_reset, small_talk, stands_alone, strip_pleasantries
 from .embedding import Embedder, load_embedder
 from .index import SearchIndex, load_index
 from .messages import examples, help_text, t
-from .retrieval import Retriever, RetrievalSettings
+from .retrieval import Retrieval, Retriever, RetrievalSettings
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +135,28 @@ class Engine:
             ans.language = detected or "en"
             return ans
         lang = conversation.language or detected
-        query, followup = conversation.resolve(text)
-        answer = self._answer(text, query, lang, after=conversation.previous_answer(text),
-                              previous=conversation.previous_highlight(text))
-        answer.followup = followup
+        followup = conversation.depends_on_context(text)  # even when it was best read alone
+        retriever = self.retriever  # one consistent index for the whole question
+        query, result = self._retrieve(retriever, text, conversation)
+        answer = self._answer(retriever, text, query, lang, result)
+        answer.followup = query != text  # read with the earlier turns ("understood as: ...")
         conversation.add(Turn(question=text, query=query, language=lang, answered=answer.answered,
                               shown=[p.key for p in answer.passages], followup=followup,
                               highlight=answer.passages[0].highlight.strip() if answer.passages else ""))
         return answer
+
+    def retrieve(self, question: str, conversation: Conversation, k: int = PAGE + 2) -> tuple[str, Retrieval]:
+        """The query ``question`` is searched with in ``conversation``, and what it finds.
+
+        A follow-up is searched completed with the earlier turns ("O 2022 m.?" after "Kokia
+        buvo prekyba 2021 m.?") and, when it has words enough of its own, also as asked: a
+        message that opens like a follow-up may stand alone ("o kaip dėl JT Saugumo
+        Tarybos?" after a question about the OECD, whose words would only pull the search back
+        to the OECD). The more confident reading wins; the one asked alone only if it is
+        answered. A question that does not lean on earlier turns is searched as asked, so an
+        old topic never answers a new, unrelated question.
+        """
+        return self._retrieve(self.retriever, question, conversation, k)
 
     def more(self, conversation: Conversation, text: str = "more") -> Answer:
         """The next-best passages for the previous question."""
@@ -174,12 +188,23 @@ class Engine:
         p = self.index.passages[row]
         return f"{p.doc_id}:{p.start}-{p.end}"
 
-    def _answer(self, question: str, query: str, lang: str, after: str = "", previous: str = "") -> Answer:
-        retriever = self.retriever  # one consistent index for the whole question
+    def _retrieve(self, retriever: Retriever, question: str, conversation: Conversation,
+                  k: int = PAGE + 2) -> tuple[str, Retrieval]:
         t0 = time.perf_counter()
+        query, followup = conversation.resolve(question)
         vec = retriever.embed(query)
         t1 = time.perf_counter()
-        result = retriever.search(query, k=PAGE + 2, vector=vec, focus=question, after=after, previous=previous)
+        result = retriever.search(query, k=k, vector=vec, focus=question,
+                                  after=conversation.previous_answer(question),
+                                  previous=conversation.previous_highlight(question))
+        if followup and stands_alone(question):
+            alone = retriever.search(question, k=k, focus=question)
+            if alone.answered and alone.confidence > result.confidence:
+                query, result = question, alone
+        self.last_timing = Timing(t1 - t0, time.perf_counter() - t1)
+        return query, result
+
+    def _answer(self, retriever: Retriever, question: str, query: str, lang: str, result: Retrieval) -> Answer:
         t2 = time.perf_counter()
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage
@@ -193,7 +218,7 @@ class Engine:
             answer = Answer(question=question, language=lang, answered=False, kind="not_found",
                             message=self._not_found(retriever, result, question, lang), query=query,
                             confidence=result.confidence)
-        self.last_timing = Timing(t1 - t0, t2 - t1, time.perf_counter() - t2)
+        self.last_timing.compose = time.perf_counter() - t2
         return answer
 
     @staticmethod

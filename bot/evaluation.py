@@ -77,20 +77,17 @@ def _targets(expect: str | list[str] | None) -> list[str]:
     return [_norm(e) for e in ([] if expect is None else [expect] if isinstance(expect, str) else expect)]
 
 
-def _last_turn(engine: Engine, dialogue: dict) -> tuple[str, str, str]:
-    """The dialogue's last turn as the engine resolves it after the earlier turns, the
-    previous answer's sentence when it asks for what comes next, and that sentence for any
-    follow-up (see :meth:`Engine.reply`)."""
+def _replayed(engine: Engine, dialogue: dict) -> Conversation:
+    """The conversation after the dialogue's turns but the last."""
     conv = Conversation()
     for turn in dialogue["turns"][:-1]:
         engine.reply(turn, conv)
-    last = dialogue["turns"][-1]
-    return conv.resolve(last)[0], conv.previous_answer(last), conv.previous_highlight(last)
+    return conv
 
 
 def _last_turn_query(engine: Engine, dialogue: dict) -> str:
-    """The dialogue's last turn as the engine resolves it after the earlier turns."""
-    return _last_turn(engine, dialogue)[0]
+    """The dialogue's last turn completed with the earlier turns (what the ranker learns from)."""
+    return _replayed(engine, dialogue).resolve(dialogue["turns"][-1])[0]
 
 
 def _highlights(text: str, span: tuple[int, int], targets: list[str]) -> bool:
@@ -103,12 +100,14 @@ def _highlights(text: str, span: tuple[int, int], targets: list[str]) -> bool:
     return False
 
 
-def _rank(engine: Engine, query: str, expect: str | list[str] | None, k: int = 10, focus: str | None = None,
-          after: str = "", previous: str = "") -> tuple[int | None, str, bool | None]:
+def _rank(engine: Engine, query: str, expect: str | list[str] | None, k: int = 10,
+          result=None) -> tuple[int | None, str, bool | None]:
     """1-based rank of the first passage containing an ``expect`` phrase (one, or a list of
     equally good answers; None for out-of-domain), how the question was answered, and, when
-    the first passage holds the answer, whether its highlighted sentence is the answering one."""
-    result = engine.retriever.search(query, k=k, focus=focus, after=after, previous=previous)
+    the first passage holds the answer, whether its highlighted sentence is the answering one.
+    ``result``: what was found, when not by searching ``query`` alone (a follow-up)."""
+    if result is None:
+        result = engine.retriever.search(query, k=k)
     targets = _targets(expect)
     for i, h in enumerate(result.hits, 1):
         p = engine.index.passages[h.row]
@@ -162,14 +161,14 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
                 lang.failures.append(item["id"])
 
     for dlg in dialogues:
-        query, after, previous = _last_turn(engine, dlg)
+        # the last turn as the engine reads it after the earlier turns (Engine.retrieve)
+        _, result = engine.retrieve(dlg["turns"][-1], _replayed(engine, dlg), k=10)
         name = f"dlg-{dlg['slice']}"
         if dlg.get("expect") is None:  # the conversation ends on something the documents don't answer
-            _, how, _ = _rank(engine, query, None, k=3)
+            _, how, _ = _rank(engine, "", None, result=result)
             record((f"{name}-ood",), dlg["id"], None, how, True)
             continue
-        rank, how, lit = _rank(engine, query, dlg["expect"], focus=dlg["turns"][-1], after=after,
-                               previous=previous)
+        rank, how, lit = _rank(engine, "", dlg["expect"], result=result)
         record((name,), dlg["id"], rank, how, False, lit)
         # the same last question asked alone, for comparison
         rank, how, _ = _rank(engine, dlg["turns"][-1], dlg["expect"])

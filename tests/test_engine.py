@@ -228,7 +228,7 @@ def test_a_follow_up_highlights_what_the_new_turn_asks(engine, turns, answering)
     conv = Conversation()
     engine.reply(turns[0], conv)
     answer = engine.reply(turns[1], conv)
-    assert answer.followup and answer.answered
+    assert conv.last.followup and answer.answered
     assert answering in answer.passages[0].highlight
 
 
@@ -821,6 +821,20 @@ def test_a_follow_up_naming_a_new_subject_replaces_the_old_one(turns, query):
         q, f = conv.resolve(t)
         conv.add(Turn(question=t, query=q, language="lt", followup=f))
     assert conv.resolve(turns[-1]) == (query, True)
+
+
+def test_a_follow_up_opener_that_stands_alone_is_searched_as_asked(engine):
+    # "o kaip dėl ...?" reads as a follow-up, but completed with the OECD question its search is
+    # pulled back to the OECD; asked alone it finds the Security Council sentence, more surely
+    conv = Conversation()
+    engine.reply("How did Lithuania help Kazakhstan with the OECD?", conv)
+    answer = engine.reply("o kaip dėl JT Saugumo Tarybos?", conv)
+    assert answer.answered and not answer.followup and answer.query == "o kaip dėl JT Saugumo Tarybos?"
+    assert "UN Security Council" in answer.passages[0].highlight
+    assert conv.last.followup  # still a follow-up for the turns after it: the OECD question stays the topic
+    # an ellipsis cannot stand alone: it is read with the question before it
+    answer = engine.reply("And at the end of 2022?", conv)
+    assert answer.followup and answer.query != "And at the end of 2022?"
 
 
 def test_a_new_subject_in_a_follow_up_is_searched_for_itself(engine):
