@@ -56,6 +56,11 @@ _WHO = re.compile(
     r"|author|founder|deputy|envoy|official|diplomat)s?\b"
     r"|^(o |ir |tai )?kas (\w+ ){0,3}(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
     r"|parase|sukure|dalyvavo|atidare|lankesi)\b")
+#: a question word before "when" makes it a conjunction ("what does he mean when he says ...?"),
+#: unless "and" or a comma joins a second question ("where and when ...?", "..., and since when?")
+_WH_BEFORE = re.compile(r"\b(what|who|whom|whose|how|which|where|why|ka|kas|kaip|kur|kodel|kiek|koks|kokia|kokie"
+                        r"|kokios|kuris|kuri|kurie|kurios|kuriame|kuriais)\b")
+_JOINED = re.compile(r"(\b(and|or|ir|arba)|,)\s*(in\s+|since\s+|nuo\s+)?$")
 _MONTH_Q = re.compile(r"which month|what month|(kuri|koki|kelinta) menesi\b|kuriais menesiais|kokiais menesiais")
 _WHEN = re.compile(r"\bwhen\b(?! it comes)|what year|which year|what date|since when|\bkada\b|kuriais metais"
                    r"|kuriuo metu|kokiais metais|kelintais|kuria diena|nuo kada|iki kada")
@@ -151,7 +156,7 @@ def answer_type(question: str) -> str | None:
         return "person"
     if _MONTH_Q.search(q):
         return "month"
-    if _WHEN.search(q):
+    if any(not _WH_BEFORE.search(q[:m.start()]) or _JOINED.search(q[:m.start()]) for m in _WHEN.finditer(q)):
         return "date"
     if _COUNT.search(q):
         return "count"

@@ -28,6 +28,13 @@ from bot import slots
     ("Kas yra Karlagas?", None),  # "kas yra" alone asks what, not who
     ("What's Lithuania good at when it comes to tourism?", None),
     ("What did the people who were deported do?", None),  # a relative "who" asks for no person
+    # "when" after a question word is a conjunction, unless "and" or a comma joins a second question
+    ("What does Vasiulis mean when he says they should invest in people?", None),
+    ("How many Lithuanians lived there when Kazakhstan became independent?", "count"),
+    ("Where and when was the treaty signed?", "date"),
+    ("Kuriame mieste veikia bendruomenė Lituanica ir nuo kada?", "date"),
+    ("what organisation unites kazakhs in lithuania and since when", "date"),
+    ("Do you know when Nazarbayev visited Lithuania?", "date"),
 ])
 def test_answer_type(question, kind):
     assert slots.answer_type(question) == kind
