@@ -146,14 +146,32 @@ def named_subject(question: str, sentence: str) -> bool:
     return bool(asked) and all(w in held for w in asked)
 
 
+#: a "who" question naming an office or a trade asks for a person ("who is the ambassador?");
+#: one without ("who represents Kazakhstan in Lithuania?", "whose expeditions tended the graves?",
+#: "who did the Grand Duchy ally with?") may be answered by a body: an embassy, a society, a horde
+_ROLE_ASKED = re.compile(r"\b(ambassador|ambasador\w*|consul\w*|konsul\w*|minist\w*|president\w*|prezident\w*"
+                         r"|chair\w*|pirminink\w*|head|heads|leader\w*|vadov\w*|author\w*|autori\w*|founder\w*"
+                         r"|ikurej\w*|deputy|envoys?|officials?|diplomat(s|as|ai|u)?|secretar\w*|sekretor\w*|director\w*"
+                         r"|direktor\w*|premier|premjer\w*|writer\w*|rasytoj\w*|poet\w*|scientist\w*|professor\w*"
+                         r"|profesori\w*|person|people|zmog\w*|zmones|man|woman|vyras|moteris)\b")
+#: a body named in a sentence, the head noun folded: "Kazachstano ambasada", "Lietuvos politinių
+#: kalinių ir tremtinių bendrijos ekspedicijos", "Aukso orda"
+_BODY = re.compile(r"\b(ambasad\w*|embass\w*|bendrij\w*|draugij\w*|societ\w*|associat\w*|asociacij\w*"
+                   r"|ministr(y|ies|ij\w*)|ord(a|os|ai|oje)|horde|komisij\w*|commission\w*|organizacij\w*"
+                   r"|organi[sz]ation\w*|ekspedicij\w*|expedition\w*|vyriausyb\w*|government\w*|parliament\w*"
+                   r"|seim(as|o|ui|e)|council\w*|taryb\w*|fond(as|o|ui|e)|foundation\w*|universit\w*|institut\w*"
+                   r"|compan(y|ies)|bendrov\w*|bendruomen\w*|communit(y|ies))\b")
+
+
 @lru_cache(maxsize=8192)
 def answer_type(question: str) -> str | None:
-    """"person", "month", "date", "count" or None: what kind of answer ``question`` asks for."""
+    """"person", "agent" (a person or a body), "month", "date", "count" or None: what kind of
+    answer ``question`` asks for."""
     q = fold(question).strip()
     if _WHO_IS_NAMED.match(question.strip()):
         return None
     if _WHO.search(q):
-        return "person"
+        return "person" if _ROLE_ASKED.search(q) else "agent"
     if _MONTH_Q.search(q):
         return "month"
     if any(not _WH_BEFORE.search(q[:m.start()]) or _JOINED.search(q[:m.start()]) for m in _WHEN.finditer(q)):
@@ -164,8 +182,9 @@ def answer_type(question: str) -> str | None:
 
 
 def _people(text: str):
-    """The name words (folded) of each person ``text`` names in full ("Gintautas Vasiulis")."""
-    for m in _PERSON.finditer(text):
+    """The name words (folded) of each person ``text`` names in full ("Gintautas Vasiulis",
+    "President [Kassym-Jomart] Tokayev": an editor's brackets are no break)."""
+    for m in _PERSON.finditer(text.replace("[", "").replace("]", "")):
         words = [fold(w) for w in re.findall(r"\w+", m.group(0))]
         # "The Deputy ...", "In March ...", "Vėliau Nursaulė ...": a capital after a little word
         if is_function_word(words[0]) or words[0] in _SENTENCE_OPENERS:
@@ -197,9 +216,17 @@ def _has_person(sentence: str, question: str, names: frozenset[str] = frozenset(
                for w in re.findall(rf"\b[{_CAP}][{_LOW}]+", sentence))
 
 
+def _has_body(sentence: str, question: str) -> bool:
+    """Does ``sentence`` name a body (:data:`_BODY`) the question does not?"""
+    asked = {fold(w)[:5] for w in re.findall(r"\w+", question)}
+    return any(m.group(0)[:5] not in asked for m in _BODY.finditer(fold(sentence)))
+
+
 def _holds(kind: str, question: str, sentence: str, names: frozenset[str] = frozenset()) -> bool:
     if kind == "person":
         return _has_person(sentence, question, names)
+    if kind == "agent":
+        return _has_person(sentence, question, names) or _has_body(sentence, question)
     s, q = fold(sentence), fold(question)
     if kind == "month":
         return bool(_LT_MONTH.search(s) or _EN_MONTH.search(sentence))
