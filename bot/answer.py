@@ -65,6 +65,7 @@ class Answer:
     kind: str = "answer"
     message: str = ""
     query: str = ""
+    #: read with the earlier turns (``query`` is the question completed from them)
     followup: bool = False
     confidence: float = 0.0
     sources_disagree: bool = False

@@ -173,7 +173,8 @@ def stands_alone(question: str) -> bool:
     "And in 2022?", "Imports?"; "Kas yra Lituanica?" does."""
     if _DEFINITION.match(fold(question).strip()):
         return True
-    own = [w for w in words(question) if not w.isdigit() and len(w) > 1 and w not in ("m", "metais", "metai", "year", "years")]
+    own = [w for w in words(question)
+           if not w.isdigit() and len(w) > 1 and w not in ("m", "metais", "metai", "year", "years")]
     return len(own) >= MIN_OWN_WORDS
 
 
@@ -196,6 +197,7 @@ class Turn:
     answered: bool = False
     #: keys of the passages shown, in order (for "more")
     shown: list[str] = field(default_factory=list)
+    #: leaned on earlier turns (even when it was best read alone): the topic carries on
     followup: bool = False
     #: the sentence highlighted in the first passage shown ("" when none)
     highlight: str = ""

@@ -33,7 +33,9 @@ PAGE = 3
 
 @dataclass
 class Timing:
-    """Where the time of the last question went (seconds)."""
+    """Where the time of the last question went (seconds): ``embed`` reading the question in
+    the conversation and embedding it, ``search`` the search (and, for a follow-up that may
+    stand alone, embedding and searching it as asked too), ``compose`` the reply."""
 
     embed: float = 0.0
     search: float = 0.0
@@ -135,11 +137,15 @@ class Engine:
             ans.language = detected or "en"
             return ans
         lang = conversation.language or detected
-        followup = conversation.depends_on_context(text)  # even when it was best read alone
         retriever = self.retriever  # one consistent index for the whole question
-        query, result = self._retrieve(retriever, text, conversation)
+        query, followup, result, timing = self._retrieve(retriever, text, conversation)
+        t0 = time.perf_counter()
         answer = self._answer(retriever, text, query, lang, result)
-        answer.followup = query != text  # read with the earlier turns ("understood as: ...")
+        timing.compose = time.perf_counter() - t0
+        self.last_timing = timing  # one assignment: replies run in several threads
+        # the note "understood as: ..." when it was read with the earlier turns; the turn stays a
+        # follow-up (``followup``) even when it was best read alone, so the topic carries on
+        answer.followup = query != text
         conversation.add(Turn(question=text, query=query, language=lang, answered=answer.answered,
                               shown=[p.key for p in answer.passages], followup=followup,
                               highlight=answer.passages[0].highlight.strip() if answer.passages else ""))
@@ -156,7 +162,8 @@ class Engine:
         answered. A question that does not lean on earlier turns is searched as asked, so an
         old topic never answers a new, unrelated question.
         """
-        return self._retrieve(self.retriever, question, conversation, k)
+        query, _, result, _ = self._retrieve(self.retriever, question, conversation, k)
+        return query, result
 
     def more(self, conversation: Conversation, text: str = "more") -> Answer:
         """The next-best passages for the previous question."""
@@ -189,7 +196,9 @@ class Engine:
         return f"{p.doc_id}:{p.start}-{p.end}"
 
     def _retrieve(self, retriever: Retriever, question: str, conversation: Conversation,
-                  k: int = PAGE + 2) -> tuple[str, Retrieval]:
+                  k: int = PAGE + 2) -> tuple[str, bool, Retrieval, Timing]:
+        """:meth:`retrieve` on ``retriever``; also whether ``question`` leans on the conversation,
+        and the time taken."""
         t0 = time.perf_counter()
         query, followup = conversation.resolve(question)
         vec = retriever.embed(query)
@@ -201,11 +210,11 @@ class Engine:
             alone = retriever.search(question, k=k, focus=question)
             if alone.answered and alone.confidence > result.confidence:
                 query, result = question, alone
-        self.last_timing = Timing(t1 - t0, time.perf_counter() - t1)
-        return query, result
+        return query, followup, result, Timing(t1 - t0, time.perf_counter() - t1)
 
     def _answer(self, retriever: Retriever, question: str, query: str, lang: str, result: Retrieval) -> Answer:
-        t2 = time.perf_counter()
+        """The reply to ``question`` from what the search found: the passages worth showing, or
+        why nothing was found."""
         if result.answered:
             # show the runners-up only when they are nearly as good as the best passage
             top = result.hits[0].score
@@ -218,7 +227,6 @@ class Engine:
             answer = Answer(question=question, language=lang, answered=False, kind="not_found",
                             message=self._not_found(retriever, result, question, lang), query=query,
                             confidence=result.confidence)
-        self.last_timing.compose = time.perf_counter() - t2
         return answer
 
     @staticmethod

@@ -100,14 +100,17 @@ def _highlights(text: str, span: tuple[int, int], targets: list[str]) -> bool:
     return False
 
 
-def _rank(engine: Engine, query: str, expect: str | list[str] | None, k: int = 10,
-          result=None) -> tuple[int | None, str, bool | None]:
-    """1-based rank of the first passage containing an ``expect`` phrase (one, or a list of
-    equally good answers; None for out-of-domain), how the question was answered, and, when
-    the first passage holds the answer, whether its highlighted sentence is the answering one.
-    ``result``: what was found, when not by searching ``query`` alone (a follow-up)."""
-    if result is None:
-        result = engine.retriever.search(query, k=k)
+def _rank(engine: Engine, query: str, expect: str | list[str] | None,
+          k: int = 10) -> tuple[int | None, str, bool | None]:
+    """:func:`_rank_result` of ``query`` searched alone."""
+    return _rank_result(engine, engine.retriever.search(query, k=k), expect)
+
+
+def _rank_result(engine: Engine, result,
+                 expect: str | list[str] | None) -> tuple[int | None, str, bool | None]:
+    """1-based rank in ``result`` of the first passage containing an ``expect`` phrase (one, or a
+    list of equally good answers; None for out-of-domain), how the question was answered, and,
+    when the first passage holds the answer, whether its highlighted sentence is the answering one."""
     targets = _targets(expect)
     for i, h in enumerate(result.hits, 1):
         p = engine.index.passages[h.row]
@@ -162,13 +165,14 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
 
     for dlg in dialogues:
         # the last turn as the engine reads it after the earlier turns (Engine.retrieve)
-        _, result = engine.retrieve(dlg["turns"][-1], _replayed(engine, dlg), k=10)
+        ood = dlg.get("expect") is None
+        _, result = engine.retrieve(dlg["turns"][-1], _replayed(engine, dlg), k=3 if ood else 10)
         name = f"dlg-{dlg['slice']}"
-        if dlg.get("expect") is None:  # the conversation ends on something the documents don't answer
-            _, how, _ = _rank(engine, "", None, result=result)
+        if ood:  # the conversation ends on something the documents don't answer
+            _, how, _ = _rank_result(engine, result, None)
             record((f"{name}-ood",), dlg["id"], None, how, True)
             continue
-        rank, how, lit = _rank(engine, "", dlg["expect"], result=result)
+        rank, how, lit = _rank_result(engine, result, dlg["expect"])
         record((name,), dlg["id"], rank, how, False, lit)
         # the same last question asked alone, for comparison
         rank, how, _ = _rank(engine, dlg["turns"][-1], dlg["expect"])

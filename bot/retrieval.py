@@ -86,7 +86,7 @@ class RetrievalSettings:
     #: 390,83 mln. eurų ..." is answered by "• Importas sudaro 606,16 mln. eurų ..."
     w_parallel_highlight: float = 0.1
     #: a sentence that lacks the kind of answer asked for (no number for "how much?", no person
-    #: for "who?": :func:`bot.slots.missing_slot`) loses this much when the highlight is chosen
+    #: or body for "who?": :func:`bot.slots.missing_slot`) loses this much when the highlight is chosen
     w_slot_highlight: float = 0.2
     #: when the question names a year and the first passage does not hold it, the first of the
     #: runners-up worth showing (within ``show_margin``) whose highlighted sentence holds it, and
@@ -122,7 +122,7 @@ class Retrieval:
     domain: float = 0.0
     #: how much more the question resembles known out-of-domain questions than answerable ones
     exemplar: float = 0.0
-    #: the question asks for a kind of answer (a person, a date, a number, a unit) that the top
+    #: the question asks for a kind of answer (a person or body, a date, a number, a unit) that the top
     #: passage's highlighted sentence does not hold (:func:`bot.slots.missing_slot`)
     slot: float = 0.0
     #: the question names a year the top passage does not hold (:func:`bot.slots.missing_year`)

@@ -6,10 +6,11 @@ figures of 2020. Both passages are about the right thing, so similarity alone an
 wrongly. Two cheap checks catch many such questions, in both languages and without
 diacritics:
 
-* :func:`missing_slot`: the question asks *who* (a person), *when* (a year, a month, a date or an
-  era such as "during the First World War"), *which month*, *how many / how much* (a number), or
-  names a unit (tonnes, kilometres, euros, dollars, per cent), and the highlighted sentence holds
-  nothing of that kind beyond what the question itself says (the person the question names is
+* :func:`missing_slot`: the question asks *who* (a person; for a "who" naming no office,
+  "who represents Kazakhstan?", a person or a body such as an embassy or a society), *when* (a
+  year, a month, a date or an era such as "during the First World War"), *which month*, *how
+  many / how much* (a number), or names a unit (tonnes, kilometres, euros, dollars, per cent),
+  and the highlighted sentence holds nothing of that kind beyond what the question itself says (the person the question names is
   no answer, nor is a deputy when the minister, president or chair is asked for);
 * :func:`reversed_direction`: the question asks about one country's people, firms or envoys in
   the other ("Lithuanian companies in Kazakhstan") and the sentence speaks of the other way
@@ -56,11 +57,26 @@ _WHO = re.compile(
     r"|author|founder|deputy|envoy|official|diplomat)s?\b"
     r"|^(o |ir |tai )?kas (\w+ ){0,3}(vadovauja|vadovavo|ikure|isteige|pasirase|atstovauja|pirmininkauja|pirmininkavo"
     r"|parase|sukure|dalyvavo|atidare|lankesi)\b")
-#: a question word before "when" makes it a conjunction ("what does he mean when he says ...?"),
-#: unless "and" or a comma joins a second question ("where and when ...?", "..., and since when?")
-_WH_BEFORE = re.compile(r"\b(what|who|whom|whose|how|which|where|why|ka|kas|kaip|kur|kodel|kiek|koks|kokia|kokie"
-                        r"|kokios|kuris|kuri|kurie|kurios|kuriame|kuriais)\b")
-_JOINED = re.compile(r"(\b(and|or|ir|arba)|,)\s*(in\s+|since\s+|nuo\s+)?$")
+#: a question word opening the clause before "when" makes it a conjunction ("what does he mean
+#: when he says ...?"), unless "and" or a comma joins a second question ("where and when ...?",
+#: "..., and since when?"); a relative "who" inside the clause does not ("Lithuanians who were
+#: deported - when did they return?")
+_WH_OPENS = re.compile(r"^\W*((and|so|but|then|o|ir|tai|bet)\s+)?(what|who|whom|whose|how|which|where|why|ka|kas|kaip"
+                       r"|kur|kodel|kiek|koks|kokia|kokie|kokios|kuris|kuri|kurie|kurios|kuriame|kuriais)\b")
+_CLAUSE_END = re.compile(r".*[?.!;:–—]|.*\s-\s", re.DOTALL)
+_JOINED = re.compile(r"(\b(and|or|ir|bei|arba|o)|,)\s*(in\s+|since\s+|nuo\s+)?$")
+
+
+def _asks_when(q: str) -> bool:
+    """Does the folded question ``q`` ask when (:data:`_WHEN`), "when" not being a conjunction?"""
+    for m in _WHEN.finditer(q):
+        before = q[:m.start()]
+        clause = before[_CLAUSE_END.match(before).end():] if _CLAUSE_END.match(before) else before
+        if not _WH_OPENS.match(clause) or _JOINED.search(clause):
+            return True
+    return False
+
+
 _MONTH_Q = re.compile(r"which month|what month|(kuri|koki|kelinta) menesi\b|kuriais menesiais|kokiais menesiais")
 _WHEN = re.compile(r"\bwhen\b(?! it comes)|what year|which year|what date|since when|\bkada\b|kuriais metais"
                    r"|kuriuo metu|kokiais metais|kelintais|kuria diena|nuo kada|iki kada")
@@ -149,18 +165,26 @@ def named_subject(question: str, sentence: str) -> bool:
 #: a "who" question naming an office or a trade asks for a person ("who is the ambassador?");
 #: one without ("who represents Kazakhstan in Lithuania?", "whose expeditions tended the graves?",
 #: "who did the Grand Duchy ally with?") may be answered by a body: an embassy, a society, a horde
-_ROLE_ASKED = re.compile(r"\b(ambassador|ambasador\w*|consul\w*|konsul\w*|minist\w*|president\w*|prezident\w*"
-                         r"|chair\w*|pirminink\w*|head|heads|leader\w*|vadov\w*|author\w*|autori\w*|founder\w*"
-                         r"|ikurej\w*|deputy|envoys?|officials?|diplomat(s|as|ai|u)?|secretar\w*|sekretor\w*|director\w*"
-                         r"|direktor\w*|premier|premjer\w*|writer\w*|rasytoj\w*|poet\w*|scientist\w*|professor\w*"
-                         r"|profesori\w*|person|people|zmog\w*|zmones|man|woman|vyras|moteris)\b")
+_ROLE_ASKED = re.compile(
+    r"\b(ambassadors?|ambasador(ius|iaus|iai|iui|iu|e|es|ei)?|consuls?|konsul(as|o|ui|ai|u|e|a|ams)?"
+    r"|ministers?|ministr(as|o|ui|ai|u|e|a|ams|es|ei)?|presidents?|prezident(as|o|ui|ai|u|e|a|es|ei)?"
+    r"|chair(man|men|woman|person)?|chairs|pirminink(as|o|ui|ai|u|e|a|es|ei)|heads?|leaders?|leads|vadov(as|o|ui|ai|u|e|a|es|ei|auja|avo|aus)"
+    r"|pirmininkau(ja|s)|pirmininkavo"
+    r"|authors?|autori(us|aus|ai|ui|u|e|es)|founders?|ikurej(as|o|ai|u|a|e)|deputy|deputies|pavaduotoj(as|o|ai|u|a|e)"
+    r"|envoys?|pasiuntin(ys|io|iai|iu|i)|officials?|representatives?|atstov(as|o|ui|ai|u|e|a|es|ei)"
+    r"|diplomat(s|as|o|ui|ai|u|a|e|es)?|secretar(y|ies)|sekretori(us|aus|ai|ui|u)|sekretor(e|es)"
+    r"|directors?|direktori(us|aus|ai|ui|u)|direktor(e|es)|premier|prime minister|premjer(as|o|ui|e|a)"
+    r"|writers?|rasytoj(as|o|ai|u|a|e|os)|poets?|poet(as|o|ai|e|es)|scientists?|mokslinink(as|o|ai|u|e|es)"
+    r"|professors?|profesori(us|aus|ai|ui|u|e|es))\b")
 #: a body named in a sentence, the head noun folded: "Kazachstano ambasada", "Lietuvos politinių
-#: kalinių ir tremtinių bendrijos ekspedicijos", "Aukso orda"
-_BODY = re.compile(r"\b(ambasad\w*|embass\w*|bendrij\w*|draugij\w*|societ\w*|associat\w*|asociacij\w*"
-                   r"|ministr(y|ies|ij\w*)|ord(a|os|ai|oje)|horde|komisij\w*|commission\w*|organizacij\w*"
-                   r"|organi[sz]ation\w*|ekspedicij\w*|expedition\w*|vyriausyb\w*|government\w*|parliament\w*"
-                   r"|seim(as|o|ui|e)|council\w*|taryb\w*|fond(as|o|ui|e)|foundation\w*|universit\w*|institut\w*"
-                   r"|compan(y|ies)|bendrov\w*|bendruomen\w*|communit(y|ies))\b")
+#: kalinių ir tremtinių bendrijos ekspedicijos", "Aukso orda", "the Soviet Union"
+_BODY = re.compile(r"\b(ambasad\w*|embass(y|ies)|bendrij\w*|draugij\w*|societ(y|ies)|associations?|asociacij\w*"
+                   r"|ministr(y|ies|ij\w*)|ord(a|os|ai|oje)|horde|komisij\w*|commissions?|organizacij\w*"
+                   r"|organi[sz]ations?|ekspedicij\w*|expeditions?|vyriausyb\w*|governments?|parliaments?"
+                   r"|parlament\w*|seim(as|o|ui|e)|councils?|taryb\w*|fond(as|o|ui|e)|foundations?|universit\w*"
+                   r"|institut\w*|compan(y|ies)|bendrov\w*|bendruomen\w*|communit(y|ies)|unions?|sajung\w*"
+                   r"|banks?|bank(as|o|ui|e)|agenc(y|ies)|agentur\w*|museums?|muziej\w*|part(y|ies)|partij\w*"
+                   r"|arm(y|ies)|armij\w*|consulates?|konsulat\w*|assembl(y|ies)|asamblej\w*|nato)\b")
 
 
 @lru_cache(maxsize=8192)
@@ -174,7 +198,7 @@ def answer_type(question: str) -> str | None:
         return "person" if _ROLE_ASKED.search(q) else "agent"
     if _MONTH_Q.search(q):
         return "month"
-    if any(not _WH_BEFORE.search(q[:m.start()]) or _JOINED.search(q[:m.start()]) for m in _WHEN.finditer(q)):
+    if _asks_when(q):
         return "date"
     if _COUNT.search(q):
         return "count"
