@@ -37,6 +37,12 @@ from bot import slots
     ("Kuriame mieste veikia bendruomenė Lituanica ir nuo kada?", "date"),
     ("what organisation unites kazakhs in lithuania and since when", "date"),
     ("Do you know when Nazarbayev visited Lithuania?", "date"),
+    ("Lithuanians who were deported - when did they return?", "date"),  # a relative "who"
+    ("Kur bei kada įsikūrė bendruomenė?", "date"),
+    # offices, inflected, ask for a person; words that only begin like one do not
+    ("Kas yra Kazachstano atstovas Lietuvoje?", "person"),
+    ("Who are the authorities that approved it?", "agent"),
+    ("who opened the consulate in Kaunas?", "agent"),
 ])
 def test_answer_type(question, kind):
     assert slots.answer_type(question) == kind
@@ -70,6 +76,7 @@ def test_answer_type(question, kind):
     ("who did the Grand Duchy of Lithuania form military alliances with?",
      "Pirmieji kontaktai siekia LDK laikus, kuomet ši ne kartą buvo sudariusi karinę sąjungą su Aukso orda.", 0.0),
     ("who represents kazakhstan in lithuania", "Kazachstaną atstovauja Kazachstano ambasada Vilniuje.", 0.0),
+    ("Who deported Lithuanians to Kazakhstan?", "The Soviet Union deported them in 1941.", 0.0),
     ("Who is Kazakhstan's ambassador in Lithuania?", "Kazachstaną atstovauja Kazachstano ambasada Vilniuje.", 1.0),
     ("Who won the 2022 FIFA World Cup?", "Lithuania and Kazakhstan have played three football matches.", 1.0),
     # an editor's brackets inside a name: "President [Kassym-Jomart] Tokayev" is a person
