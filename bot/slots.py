@@ -10,8 +10,9 @@ diacritics:
   "who represents Kazakhstan?", a person or a body such as an embassy or a society), *when* (a
   year, a month, a date or an era such as "during the First World War"), *which month*, *how
   many / how much* (a number), or names a unit (tonnes, kilometres, euros, dollars, per cent),
-  and the highlighted sentence holds nothing of that kind beyond what the question itself says (the person the question names is
-  no answer, nor is a deputy when the minister, president or chair is asked for);
+  and the highlighted sentence holds nothing of that kind beyond what the question itself says
+  (the person the question names is no answer, nor is a deputy when the minister, president or
+  chair is asked for);
 * :func:`reversed_direction`: the question asks about one country's people, firms or envoys in
   the other ("Lithuanian companies in Kazakhstan") and the sentence speaks of the other way
   round ("Kazakh companies are present in Lithuania");
@@ -138,13 +139,10 @@ _PLACE_STEMS = ("lietu", "kazac", "kazak", "lithu", "almat", "astan", "vilni", "
                 "europ", "balti", "weste", "easte", "armij")
 
 
-#: "Who is Gintautas Vasiulis?" names its person and asks what they are: no person to find
-_WHO_IS_NAMED = re.compile(rf"^(?:[Aa]nd |[Ss]o )?(?:[Ww]ho|[Ww]hom) (?:is|was|are|were) (?:[{_CAP}][\w’'.-]*\s*){{1,3}}\W*$")
-
-
-#: "Kas yra Gintautas Vasiulis?", "What is Nursaulė?": a question asking only what a name is
-_WHAT_IS_NAMED = re.compile(rf"^(?:[Aa]nd |[Ss]o |[Oo] )?(?:[Ww]ho|[Ww]hat|[Kk]as) (?:is|was|yra|buvo) \W*"
-                            rf"((?:[{_CAP}][\w’'.-]*[\s„“”\"«»]*){{1,3}})\W*$")
+#: "Who is Gintautas Vasiulis?", "Kas yra „Nursaulė“?", "What is Nursaulė?": a question asking only
+#: who or what a name is (group 1: the name). It names its subject: no person to find
+_NAME_ASKED = re.compile(rf"^(?:[Aa]nd |[Ss]o |[Oo] )?(?:[Ww]ho|[Ww]hom|[Ww]hat|[Kk]as) "
+                         rf"(?:is|was|are|were|yra|buvo) \W*((?:[{_CAP}][\w’'.-]*[\s„“”\"«»]*){{1,3}})\W*$")
 
 
 def named_subject(question: str, sentence: str) -> bool:
@@ -152,7 +150,7 @@ def named_subject(question: str, sentence: str) -> bool:
     „Nursaulė“?"), and does ``sentence`` name it (each word, inflected or transliterated alike
     in its first five letters: "Nazarbayev" / "Nazarbajevas")? Such a sentence is the answer
     the documents give, however little else of the question it shares."""
-    m = _WHAT_IS_NAMED.match(question.strip())
+    m = _NAME_ASKED.match(question.strip())
     if not m:
         return False
     asked = [fold(w)[:5] for w in re.findall(r"\w+", m.group(1)) if len(w) >= 3]
@@ -192,7 +190,7 @@ def answer_type(question: str) -> str | None:
     """"person", "agent" (a person or a body), "month", "date", "count" or None: what kind of
     answer ``question`` asks for."""
     q = fold(question).strip()
-    if _WHO_IS_NAMED.match(question.strip()):
+    if _NAME_ASKED.match(question.strip()):
         return None
     if _WHO.search(q):
         return "person" if _ROLE_ASKED.search(q) else "agent"
