@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import language as language_mod
 from . import slots
-from .answer import Answer, compose
+from .answer import Answer, compose, passage_key
 from .config import Settings
 from .dialogue import Conversation, Turn, is_more, is_reset, small_talk, stands_alone, strip_pleasantries
 from .embedding import Embedder, load_embedder
@@ -176,10 +176,13 @@ class Engine:
             ans = self._notice(text, lang, "more_nothing_asked")
             ans.command = "more"
             return ans
-        result = self.retriever.search(last.query, k=len(last.shown) + PAGE + 5, focus=last.question)
+        retriever = self.retriever  # one consistent index, as for a question
+        result = retriever.search(last.query, k=len(last.shown) + PAGE + 5, focus=last.question)
         shown = set(last.shown)
-        fresh = [h for h in result.hits if self._key(h.row) not in shown][:PAGE]
-        answer = compose(self.index, fresh, text, lang, query=last.query,
+        passages = retriever.index.passages
+        fresh = [h for h in result.hits
+                 if passage_key(passages[h.row].doc_id, passages[h.row].start, passages[h.row].end) not in shown][:PAGE]
+        answer = compose(retriever.index, fresh, text, lang, query=last.query,
                          confidence=result.confidence, answered=bool(fresh) and last.answered, kind="more")
         answer.command = "more"
         if not fresh:
@@ -190,10 +193,6 @@ class Engine:
         return answer
 
     # ------------------------------------------------------------ internals
-
-    def _key(self, row: int) -> str:
-        p = self.index.passages[row]
-        return f"{p.doc_id}:{p.start}-{p.end}"
 
     def _retrieve(self, retriever: Retriever, question: str, conversation: Conversation,
                   k: int = PAGE + 2) -> tuple[str, bool, Retrieval, Timing]:
