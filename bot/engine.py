@@ -179,9 +179,12 @@ class Engine:
         retriever = self.retriever  # one consistent index, as for a question
         result = retriever.search(last.query, k=len(last.shown) + PAGE + 5, focus=last.question)
         shown = set(last.shown)
-        passages = retriever.index.passages
-        fresh = [h for h in result.hits
-                 if passage_key(passages[h.row].doc_id, passages[h.row].start, passages[h.row].end) not in shown][:PAGE]
+
+        def key(row: int) -> str:
+            p = retriever.index.passages[row]
+            return passage_key(p.doc_id, p.start, p.end)
+
+        fresh = [h for h in result.hits if key(h.row) not in shown][:PAGE]
         answer = compose(retriever.index, fresh, text, lang, query=last.query,
                          confidence=result.confidence, answered=bool(fresh) and last.answered, kind="more")
         answer.command = "more"

@@ -67,17 +67,6 @@ _WH_OPENS = re.compile(r"^\W*((and|so|but|then|o|ir|tai|bet)\s+)?(what|who|whom|
 _CLAUSE_END = re.compile(r".*[?.!;:–—]|.*\s-\s", re.DOTALL)
 _JOINED = re.compile(r"(\b(and|or|ir|bei|arba|o)|,)\s*(in\s+|since\s+|nuo\s+)?$")
 
-
-def _asks_when(q: str) -> bool:
-    """Does the folded question ``q`` ask when (:data:`_WHEN`), "when" not being a conjunction?"""
-    for m in _WHEN.finditer(q):
-        before = q[:m.start()]
-        clause = before[_CLAUSE_END.match(before).end():] if _CLAUSE_END.match(before) else before
-        if not _WH_OPENS.match(clause) or _JOINED.search(clause):
-            return True
-    return False
-
-
 _MONTH_Q = re.compile(r"which month|what month|(kuri|koki|kelinta) menesi\b|kuriais menesiais|kokiais menesiais")
 _WHEN = re.compile(r"\bwhen\b(?! it comes)|what year|which year|what date|since when|\bkada\b|kuriais metais"
                    r"|kuriuo metu|kokiais metais|kelintais|kuria diena|nuo kada|iki kada")
@@ -145,6 +134,13 @@ _NAME_ASKED = re.compile(rf"^(?:[Aa]nd |[Ss]o |[Oo] )?(?:[Ww]ho|[Ww]hom|[Ww]hat|
                          rf"(?:is|was|are|were|yra|buvo) \W*((?:[{_CAP}][\w’'.-]*[\s„“”\"«»]*){{1,3}})\W*$")
 
 
+@lru_cache(maxsize=65536)
+def _stems(text: str) -> frozenset[str]:
+    """The first five letters, folded, of each word of ``text``: how a name is matched however
+    it is inflected ("Vasiulis" / "Vasiulio")."""
+    return frozenset(fold(w)[:5] for w in re.findall(r"\w+", text))
+
+
 def named_subject(question: str, sentence: str) -> bool:
     """Does ``question`` ask only who or what a name is ("Who is Gintautas Vasiulis?", "Kas yra
     „Nursaulė“?"), and does ``sentence`` name it (each word, inflected or transliterated alike
@@ -156,7 +152,7 @@ def named_subject(question: str, sentence: str) -> bool:
     asked = [fold(w)[:5] for w in re.findall(r"\w+", m.group(1)) if len(w) >= 3]
     if any(w in _NOT_PEOPLE or w in _PLACE_STEMS for w in asked):
         return False  # "What is Lithuania?", "Who is the Ministry?": every passage names those
-    held = {fold(w)[:5] for w in re.findall(r"\w+", sentence)}
+    held = _stems(sentence)
     return bool(asked) and all(w in held for w in asked)
 
 
@@ -183,6 +179,17 @@ _BODY = re.compile(r"\b(ambasad\w*|embass(y|ies)|bendrij\w*|draugij\w*|societ(y|
                    r"|institut\w*|compan(y|ies)|bendrov\w*|bendruomen\w*|communit(y|ies)|unions?|sajung\w*"
                    r"|banks?|bank(as|o|ui|e)|agenc(y|ies)|agentur\w*|museums?|muziej\w*|part(y|ies)|partij\w*"
                    r"|arm(y|ies)|armij\w*|consulates?|konsulat\w*|assembl(y|ies)|asamblej\w*|nato)\b")
+
+
+def _asks_when(q: str) -> bool:
+    """Does the folded question ``q`` ask when (:data:`_WHEN`), "when" not being a conjunction?"""
+    for m in _WHEN.finditer(q):
+        before = q[:m.start()]
+        end = _CLAUSE_END.match(before)
+        clause = before[end.end():] if end else before
+        if not _WH_OPENS.match(clause) or _JOINED.search(clause):
+            return True
+    return False
 
 
 @lru_cache(maxsize=8192)
@@ -227,7 +234,7 @@ def person_names(texts) -> frozenset[str]:
 
 
 def _has_person(sentence: str, question: str, names: frozenset[str] = frozenset()) -> bool:
-    asked = {fold(w)[:5] for w in re.findall(r"\w+", question)}
+    asked = _stems(question)
     # a person the question does not name: "Gintautas Vasiulis" does not answer "who was
     # ambassador before Vasiulis?" (the surname decides, so a question naming only a first name
     # still takes the person for an answer)
@@ -240,7 +247,7 @@ def _has_person(sentence: str, question: str, names: frozenset[str] = frozenset(
 
 def _has_body(sentence: str, question: str) -> bool:
     """Does ``sentence`` name a body (:data:`_BODY`) the question does not?"""
-    asked = {fold(w)[:5] for w in re.findall(r"\w+", question)}
+    asked = _stems(question)
     return any(m.group(0)[:5] not in asked for m in _BODY.finditer(fold(sentence)))
 
 
