@@ -45,8 +45,10 @@ def questions() -> list[str]:
     """Every question of the QA sets (450 or so, distinct), so no phase re-asks a question
     another phase asked: the bot caches question embeddings, which would flatter it."""
     out = []
-    for name in ("qa_test.jsonl", "qa_dev.jsonl", "qa_holdout.jsonl", "qa_unseen.jsonl"):
-        for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines():
+    from bot import qasets
+
+    for name in ("test", "dev", "holdout", "unseen"):
+        for line in qasets.seed_set(name).qa_path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 out.append(json.loads(line)["question"])
     return out

@@ -20,12 +20,12 @@ from .index import IndexProblem
 
 log = logging.getLogger("bot")
 
-#: QA sets the ranker and the refusal model are fitted on (see README: Quality)
-TRAINING_SETS = ("dev", "test", "holdout", "unseen", "fresh", "extra", "blind", "final", "sealed", "vault", "tenth",
-                 "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
-                 "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth", "twentyfirst")
+from . import qasets
+
+#: the seed corpus's QA sets the ranker and the refusal model are fitted on (eval/corpora/seed/sets.toml)
+TRAINING_SETS = qasets.corpus(qasets.SEED).training
 #: the final test, measured only once a design is fixed
-FINAL_SET = "twentysecond"
+FINAL_SET = qasets.corpus(qasets.SEED).final
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -153,13 +153,12 @@ def _chat_json_line(engine, conv, line: str) -> dict:
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from .evaluation import evaluate, load_items, report
+    from .evaluation import evaluate, report
 
     engine = _engine(settings)
     fit_sets = TRAINING_SETS
     # each training set's (questions, dialogues), read once for fitting and cross-validation
-    sets = {s: (load_items(ROOT / "eval" / f"qa_{s}.jsonl", group=s), load_items(ROOT / "eval" / f"dialogues_{s}.jsonl", group=s))
-            for s in fit_sets}
+    sets = {s: qasets.seed_set(s).load(group=s) for s in fit_sets}
     fit_qa = [i for qa, _ in sets.values() for i in qa]
     if args.fit_ranker:
         from .evaluation import RANKER_FEATURES, build_memory, fit_ranker_model
@@ -199,25 +198,30 @@ def cmd_eval(args, settings: Settings) -> int:
             print("\n".join(lines))
             print(report(scores, verbose=args.verbose) + "\n")
         return 0
-    qa = load_items(ROOT / "eval" / f"qa_{args.set}.jsonl")
-    dialogues = load_items(ROOT / "eval" / f"dialogues_{args.set}.jsonl")
-    memory, _ = engine.retriever.memory
-    own = args.set in sets and memory is not None
-    if own:
+    names = list(qasets.corpus(qasets.SEED).sets) if args.all_sets else [qasets.seed_set(args.set)]
+    figures = {}
+    memory, leave_out = engine.retriever.memory
+    for qaset in names:
+        qa, dialogues = qaset.load()
+        own = qaset.name in sets and memory is not None
         # a training set's own questions are in the question memory: score it without them
-        engine.retriever.use_memory(memory, {args.set})
-    scores = evaluate(engine, qa, dialogues)
-    print(f"QA set: eval/qa_{args.set}.jsonl ({len(qa)} questions), "
-          f"eval/dialogues_{args.set}.jsonl ({len(dialogues)} dialogues)"
-          + (f"; its {args.set!r} questions left out of the question memory" if own else ""))
-    print(report(scores, verbose=args.verbose))
-    if args.baselines:
-        from .evaluation import baselines
+        engine.retriever.use_memory(memory, leave_out | {qaset.name} if own else leave_out)
+        scores = evaluate(engine, qa, dialogues)
+        print(f"QA set: {qaset.qa_path.relative_to(ROOT)} ({len(qa)} questions), "
+              f"{qaset.dialogues_path.name} ({len(dialogues)} dialogues)"
+              + (f"; its {qaset.name!r} questions left out of the question memory" if own else ""))
+        print(report(scores, verbose=args.verbose))
+        if args.baselines:
+            from .evaluation import baselines
 
-        print("\nsimpler retrievers on the same index:")
-        print(baselines(engine, qa))
+            print("\nsimpler retrievers on the same index:")
+            print(baselines(engine, qa))
+        figures[f"{qaset.corpus}/{qaset.name}"] = {k: v.as_dict() for k, v in scores.items()}
+        if args.all_sets:
+            print()
+    engine.retriever.use_memory(memory, leave_out)
     if args.json:
-        Path(args.json).write_text(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=1))
+        Path(args.json).write_text(json.dumps(figures if args.all_sets else next(iter(figures.values())), indent=1))
     return 0
 
 
@@ -251,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="JSON lines: one question per input line")
     p = sub.add_parser("eval", help="measure retrieval on the QA set")
     p.add_argument("--set", default=FINAL_SET,
-                   choices=sorted(f.stem[3:] for f in (ROOT / "eval").glob("qa_*.jsonl")) or [FINAL_SET])
+                   choices=[s.name for s in qasets.corpus(qasets.SEED).sets] or [FINAL_SET])
+    p.add_argument("--all-sets", action="store_true",
+                   help="score every QA set of the seed corpus in turn (its own questions left out of the memory)")
     p.add_argument("--verbose", action="store_true", help="list the misses")
     p.add_argument("--calibrate", action="store_true",
                    help=f"first refit the answer/refuse model on the training sets ({', '.join(TRAINING_SETS)}; writes bot/calibration.json)")

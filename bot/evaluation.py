@@ -18,18 +18,11 @@ from pathlib import Path
 from .dialogue import Conversation
 from .engine import Engine
 from .language import detect
+from .qasets import load_items  # noqa: F401  (the QA sets' reader, re-exported)
 from .retrieval import Retriever
 from .retrieval import normalise as _norm
 
 
-def load_items(path: Path, group: str | None = None) -> list[dict]:
-    """The items of a QA or dialogue file; ``group`` (the set's name) is added to each, so
-    fitting can tell which writer asked what."""
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if group is not None:
-        for item in items:
-            item["group"] = group
-    return items
 
 
 @dataclass

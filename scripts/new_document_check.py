@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import ROOT, Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.evaluation import _rank, load_items  # noqa: E402
+from bot.qasets import seed_set  # noqa: E402
 from bot.retrieval import question_memory  # noqa: E402
 
 
@@ -27,7 +28,7 @@ def main(sets: list[str]) -> None:
     r, memory = engine.retriever, question_memory()
     if memory is None:
         sys.exit("no question memory (run: python run_bot.py eval --fit-ranker)")
-    qa = [i for s in sets for i in load_items(ROOT / "eval" / f"qa_{s}.jsonl") if i.get("expect")]
+    qa = [i for s in sets for i in load_items(seed_set(s).qa_path) if i.get("expect")]
     def show(label: str, doc: str | None = None) -> None:
         # rank of the answering passage among the first 10 (99: not among them)
         ranks = np.array([_rank(engine, i["question"], i["expect"])[0] or 99 for i in qa])

@@ -81,10 +81,10 @@ def test_the_three_confidence_levels_all_occur(engine):
     from bot.evaluation import load_items
 
     levels = set()
-    for path in sorted((ROOT / "eval").glob("qa_*.jsonl")):
-        if path.stem.removeprefix("qa_") not in TRAINING_SETS:
-            continue
-        for item in load_items(path):
+    from bot import qasets
+
+    for name in TRAINING_SETS:
+        for item in load_items(qasets.seed_set(name).qa_path):
             result = engine.retriever.search(item["question"], k=3)
             levels.add("refused" if not result.answered else
                        "hedged" if result.confidence < engine.retriever.sure_threshold else "sure")
@@ -406,7 +406,7 @@ def test_every_qa_set_is_well_formed_and_its_answers_are_in_the_index(built_inde
     texts = [_norm(p.text) for p in built_index.passages]
     seen: set[str] = set()
     slices = {"en-en", "en-lt", "lt-lt", "lt-en", "lt-nodiac", "ood", "followup", "switch"}
-    for path in sorted((ROOT / "eval").glob("*.jsonl")):
+    for path in sorted((ROOT / "eval" / "corpora" / "seed" / "questions").glob("*.jsonl")):
         for item in load_items(path):
             assert item["id"] not in seen, f"{path.name}: duplicate id {item['id']}"
             seen.add(item["id"])
@@ -423,8 +423,10 @@ def test_every_qa_set_is_well_formed_and_its_answers_are_in_the_index(built_inde
 def test_cross_validation_never_fits_on_the_set_it_scores_and_restores_the_engine(engine, monkeypatch):
     import bot.evaluation as ev
 
-    qa = {s: ev.load_items(ROOT / "eval" / f"qa_{s}.jsonl")[::6] for s in ("dev", "test")}
-    dialogues = {s: ev.load_items(ROOT / "eval" / f"dialogues_{s}.jsonl")[:3] for s in ("dev", "test")}
+    from bot import qasets
+
+    qa = {s: ev.load_items(qasets.seed_set(s).qa_path)[::6] for s in ("dev", "test")}
+    dialogues = {s: ev.load_items(qasets.seed_set(s).dialogues_path)[:3] for s in ("dev", "test")}
     sets = {s: (qa[s], dialogues[s]) for s in qa}
     fitted_on, calibrated_on, real_fit, real_calibrate = [], [], ev.fit_ranker_model, ev.calibrate
 
@@ -577,7 +579,9 @@ def test_a_document_nobody_asked_about_keeps_the_ranking_its_own_evidence_gives(
 def load_sealed():
     import bot.evaluation as ev
 
-    return ev.load_items(ROOT / "eval" / "qa_sealed.jsonl")
+    from bot import qasets
+
+    return ev.load_items(qasets.seed_set("sealed").qa_path)
 
 
 def test_a_ranker_using_features_this_version_lacks_falls_back_to_the_hand_fusion(engine, monkeypatch, caplog):
