@@ -314,14 +314,14 @@ def build_index(
     """
     t0 = time.perf_counter()
     summary = BuildSummary()
-    files = corpus_mod.document_files(corpus_dir)
+    files = corpus_mod.document_paths(corpus_dir)
     prev, prev_build = (None, None) if full else _previous(index_dir)
 
     # Fast path: nothing changed, judged from file hashes alone.
     known_id = embedder.id if embedder is not None else expected_id(embedder_spec)
     if prev and prev.get("format") == FORMAT_VERSION and known_id == prev["embedder"]["id"] \
             and prev.get("chunking") == chunking.as_dict():
-        hashes = {p.stem: corpus_mod.fingerprint(p) for p in files}
+        hashes = {doc_id: corpus_mod.fingerprint(p) for doc_id, p in files.items()}
         old = {d: v["hash"] for d, v in prev["documents"].items()}
         old.update({d: v for d, v in prev.get("skipped", {}).items()})
         if hashes == old:
@@ -339,14 +339,14 @@ def build_index(
 
     docs: list[corpus_mod.Document] = []
     skipped: dict[str, str] = {}
-    for path in files:
+    for doc_id, path in files.items():
         doc = corpus_mod.read_document(path, root=corpus_dir)
         if doc is None:
-            skipped[path.stem] = corpus_mod.fingerprint(path)
+            skipped[doc_id] = corpus_mod.fingerprint(path)
         else:
             docs.append(doc)
     if not docs:
-        raise IndexProblem(f"no usable documents in {corpus_dir}; add .txt or .md files and run again")
+        raise IndexProblem(f"no usable documents in {corpus_dir}; add {', '.join(corpus_mod.DOCUMENT_SUFFIXES)} files and run again")
 
     embedder = embedder or load_embedder(embedder_spec)
     reuse = {} if full else _reusable(prev, prev_build, embedder.id, chunking)
