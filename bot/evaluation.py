@@ -39,6 +39,17 @@ class SliceScore:
     highlit: int = 0
     highlight_ok: int = 0
     failures: list[str] = field(default_factory=list)
+    #: answered (not refused) with the answer among the first three: "hit@3 as answered"
+    hit3_answered: int = 0
+    #: the confidence of each question, for the answerable-vs-out-of-domain AUROC
+    confidences: list[float] = field(default_factory=list)
+
+    def add(self, other: "SliceScore") -> None:
+        """Pool ``other``'s counts into this one (cross-validation folds)."""
+        for name in ("n", "hit1", "hit3", "rr", "refused", "hedged", "highlit", "highlight_ok", "hit3_answered"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures += other.failures
+        self.confidences += other.confidences
 
     def row(self, name: str) -> str:
         if name == "language":
@@ -121,11 +132,13 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
     scores: dict[str, SliceScore] = defaultdict(SliceScore)
 
     def record(names: tuple[str, ...], item_id: str, rank: int | None, how: str, ood: bool,
-               lit: bool | None = None) -> None:
+               lit: bool | None = None, confidence: float = 0.0) -> None:
         answered = how != "refused"
         for name in names:
             sc = scores[name]
             sc.n += 1
+            sc.confidences.append(confidence)
+            sc.hit3_answered += answered and rank is not None and rank <= 3
             if lit is not None:
                 sc.highlit += 1
                 sc.highlight_ok += lit
@@ -142,12 +155,13 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
 
     for item in qa:
         ood = item.get("expect") is None
+        result = engine.retriever.search(item["question"], k=3 if ood else 10)
         if ood:
-            _, how, _ = _rank(engine, item["question"], None, k=3)
-            record((item["slice"], "ood-all"), item["id"], None, how, True)
+            _, how, _ = _rank_result(engine, result, None)
+            record((item["slice"], "ood-all"), item["id"], None, how, True, confidence=result.confidence)
         else:
-            rank, how, lit = _rank(engine, item["question"], item["expect"])
-            record((item["slice"], "answerable"), item["id"], rank, how, False, lit)
+            rank, how, lit = _rank_result(engine, result, item["expect"])
+            record((item["slice"], "answerable"), item["id"], rank, how, False, lit, result.confidence)
             # the question's language, which the reply is framed in, from its slice ("lt-en" -> lt)
             lang = scores["language"]
             lang.n += 1
@@ -163,10 +177,10 @@ def evaluate(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> dict
         name = f"dlg-{dlg['slice']}"
         if ood:  # the conversation ends on something the documents don't answer
             _, how, _ = _rank_result(engine, result, None)
-            record((f"{name}-ood",), dlg["id"], None, how, True)
+            record((f"{name}-ood",), dlg["id"], None, how, True, confidence=result.confidence)
             continue
         rank, how, lit = _rank_result(engine, result, dlg["expect"])
-        record((name,), dlg["id"], rank, how, False, lit)
+        record((name,), dlg["id"], rank, how, False, lit, result.confidence)
         # the same last question asked alone, for comparison
         rank, how, _ = _rank(engine, dlg["turns"][-1], dlg["expect"])
         record((f"{name}-alone",), dlg["id"], rank, how, False)
@@ -230,7 +244,8 @@ def calibrate(engine: Engine, qa: list[dict], max_refused: float = MAX_REFUSED,
     return model
 
 
-def fit_refusal(X, y, max_refused: float = MAX_REFUSED, max_unhedged_ood: float = 0.10, max_hedged: float = 0.10) -> dict:
+def fit_refusal(X, y, max_refused: float = MAX_REFUSED, max_unhedged_ood: float = 0.10, max_hedged: float = 0.10,
+                sample_weight=None) -> dict:
     """Logistic regression answerable (1) vs out-of-domain (0) over standardised features
     (L2-regularised, plain gradient descent: no extra dependency), then the highest threshold
     that refuses at most ``max_refused`` of the answerable questions, with a small safety margin,
@@ -245,6 +260,10 @@ def fit_refusal(X, y, max_refused: float = MAX_REFUSED, max_unhedged_ood: float 
     w, b = np.zeros(Z.shape[1]), 0.0
     # balance the two classes so the few out-of-domain questions count as much
     cw = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
+    if sample_weight is not None:
+        # e.g. each corpus counting as much as any other, however many questions it has
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        cw = np.where(y == 1, 0.5 * sw / max(1e-12, sw[y == 1].sum()), 0.5 * sw / max(1e-12, sw[y == 0].sum()))
     for _ in range(5000):
         p = 1 / (1 + np.exp(-(Z @ w + b)))
         g = (p - y) * cw
@@ -253,6 +272,10 @@ def fit_refusal(X, y, max_refused: float = MAX_REFUSED, max_unhedged_ood: float 
     conf = 1 / (1 + np.exp(-(Z @ w + b)))
     pos = np.sort(conf[y == 1])
     k = int(np.floor(max_refused * len(pos)))
+    if sample_weight is not None and len(pos):
+        # the share refused counted by weight: each corpus's answerable questions count alike
+        w_pos = sw[y == 1][np.argsort(conf[y == 1])]
+        k = min(len(pos) - 1, int(np.searchsorted(np.cumsum(w_pos) / w_pos.sum(), max_refused, side="right")))
     threshold = float(pos[k] - 1e-6) if len(pos) else 0.5
     # a small margin below the last accepted answerable question
     threshold = max(0.01, min(threshold, 0.9) - 0.02)
@@ -306,7 +329,7 @@ def baselines(engine: Engine, qa: list[dict]) -> str:
 
 
 def fit_ranker(groups: list[tuple], features: tuple[str, ...],
-               l2: float = 0.01, iterations: int = 3000) -> dict:
+               l2: float = 0.01, iterations: int = 3000, weights=None) -> dict:
     """Fit the passage ranker: a linear model over standardised :data:`RANK_FEATURES` columns,
     listwise (softmax over each question's passages, maximising the probability of the passages
     that hold the answer), L2-regularised, plain gradient descent with backtracking (numpy only).
@@ -318,7 +341,11 @@ def fit_ranker(groups: list[tuple], features: tuple[str, ...],
     from .retrieval import RANK_FEATURES
 
     cols = [RANK_FEATURES.index(f) for f in features]
-    groups = [(X[:, cols], y.astype(bool)) for X, y in groups if y.any() and not y.all()]
+    weights = [1.0] * len(groups) if weights is None else list(weights)
+    kept = [(X[:, cols], y.astype(bool), w) for (X, y), w in zip(groups, weights) if y.any() and not y.all()]
+    groups = [(X, y) for X, y, _ in kept]
+    qw = np.array([w for _, _, w in kept], dtype=np.float64)
+    qw = qw / qw.mean()  # each question's weight in the loss (all 1 unless given)
     width = max(len(y) for _, y in groups)
     Q, F = len(groups), len(cols)
     X = np.zeros((Q, width, F))
@@ -335,8 +362,8 @@ def fit_ranker(groups: list[tuple], features: tuple[str, ...],
         m = s.max(axis=1, keepdims=True)
         e = np.exp(s - m)
         er = np.where(rel, e, 0.0)
-        loss = np.mean(np.log(e.sum(axis=1)) - np.log(er.sum(axis=1))) + 0.5 * l2 * w @ w
-        g = e / e.sum(axis=1, keepdims=True) - er / er.sum(axis=1, keepdims=True)
+        loss = np.mean(qw * (np.log(e.sum(axis=1)) - np.log(er.sum(axis=1)))) + 0.5 * l2 * w @ w
+        g = (e / e.sum(axis=1, keepdims=True) - er / er.sum(axis=1, keepdims=True)) * qw[:, None]
         grad = np.einsum("qp,qpf->f", g, Z) / Q + l2 * w
         return loss, grad
 
@@ -490,11 +517,7 @@ def cross_validate(engine: Engine, sets: dict[str, tuple[list[dict], list[dict]]
             lines.append(f"held out {held_out:<8} hit@1={a.hit1 / a.n:.2f} hit@3={a.hit3 / a.n:.2f} "
                          f"answerable refused={a.refused / a.n:.2f} ood refused={o.refused / max(1, o.n):.2f}")
             for name, sc in scores.items():
-                p = pooled[name]
-                p.n, p.hit1, p.hit3, p.rr = p.n + sc.n, p.hit1 + sc.hit1, p.hit3 + sc.hit3, p.rr + sc.rr
-                p.refused, p.hedged = p.refused + sc.refused, p.hedged + sc.hedged
-                p.highlit, p.highlight_ok = p.highlit + sc.highlit, p.highlight_ok + sc.highlight_ok
-                p.failures += sc.failures
+                pooled[name].add(sc)
     finally:
         retriever.use_models(*saved)
         retriever.use_memory(*saved_memory)

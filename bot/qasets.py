@@ -88,16 +88,20 @@ def _set_names(folder: Path) -> list[str]:
     return sorted({p.name.split(".")[0] for p in (folder / "questions").glob("*.qa.jsonl")})
 
 
+def spec(folder: Path) -> dict:
+    """The corpus's ``sets.toml`` ({} when it has none)."""
+    path = folder / "sets.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 def load_corpus(folder: Path) -> EvalCorpus:
     """One corpus folder, with the roles of its sets from ``sets.toml`` (or the defaults)."""
     names = _set_names(folder)
-    spec = {}
-    if (folder / "sets.toml").exists():
-        spec = tomllib.loads((folder / "sets.toml").read_text(encoding="utf-8"))
-    final = spec.get("final", "final" if "final" in names else None)
-    training = tuple(spec.get("training", [n for n in names if n != final]))
+    spec_ = spec(folder)
+    final = spec_.get("final", "final" if "final" in names else None)
+    training = tuple(spec_.get("training", [n for n in names if n != final]))
     other = tuple(n for n in names if n not in training and n != final)
-    return EvalCorpus(folder.name, folder, spec.get("description", ""), training, final, other)
+    return EvalCorpus(folder.name, folder, spec_.get("description", ""), training, final, other)
 
 
 def corpora(root: Path = CORPORA_DIR) -> list[EvalCorpus]:
