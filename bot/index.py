@@ -15,7 +15,9 @@ Layout of ``index/``::
 
 A build writes a new ``builds/<id>.partial`` directory and only then repoints ``current``
 with an atomic rename, so a build that is running or was killed never touches the index
-being served. :func:`load_index` checks the manifest and raises :class:`IndexProblem`
+being served. A ``current`` that is a folder rather than the link (an index copied by a tool
+that follows links) loads as it is; the next build keeps it as an old build and puts the link
+in its place. :func:`load_index` checks the manifest and raises :class:`IndexProblem`
 with a one-line message saying what to run.
 """
 from __future__ import annotations
@@ -442,12 +444,52 @@ def _write_build(index_dir, manifest, passages, documents, vectors, sentences, k
                 os.fsync(fh.fileno())
     final = builds / build_id
     os.rename(tmp, final)
-    # Atomically repoint `current`: a new symlink renamed over the old one.
-    link_tmp = index_dir / f".current-{build_id}"
-    os.symlink(os.path.join("builds", build_id), link_tmp)
-    os.replace(link_tmp, index_dir / "current")
+    _point_current(index_dir, build_id)
     _prune(index_dir, keep={build_id})
     return final
+
+
+def _point_current(index_dir: Path, build_id: str) -> None:
+    """Atomically repoint ``current`` at ``builds/<build_id>``: a new symlink renamed over the old one.
+
+    A ``current`` that is a folder (an index restored by a copy tool that follows links) cannot
+    be renamed over. It is swapped with the new link in one step where the system can (Linux),
+    else moved aside just before the link takes its place, and is kept as
+    ``builds/<build_id>-restored``, an old build like any other.
+    """
+    current = index_dir / "current"
+    target = os.path.join("builds", build_id)
+    if not current.is_dir() or current.is_symlink():
+        link_tmp = index_dir / f".current-{build_id}"
+        os.symlink(target, link_tmp)
+        os.replace(link_tmp, current)
+        return
+    aside = index_dir / "builds" / f"{build_id}-restored"
+    log.warning("index: %s was a folder, not a link (copied by a tool that follows links?); "
+                "it is kept as %s and current links to the new build", current, aside)
+    # The link waits in builds/, where a build killed mid-swap leaves only an old build behind;
+    # its target is relative to the folder it ends up in.
+    link_tmp = index_dir / "builds" / f".current-{build_id}"
+    os.symlink(target, link_tmp)
+    if _exchange(link_tmp, current):
+        os.rename(link_tmp, aside)  # now the old folder
+    else:
+        os.rename(current, aside)
+        os.replace(link_tmp, current)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False where
+    the system or the file system cannot."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def _prune(index_dir: Path, keep: set[str], keep_last: int = 2) -> None:
@@ -466,6 +508,6 @@ def _prune(index_dir: Path, keep: set[str], keep_last: int = 2) -> None:
     for partial in builds.glob("*.partial"):
         if now - partial.stat().st_mtime > 3600:
             shutil.rmtree(partial, ignore_errors=True)
-    for stale in index_dir.glob(".current-*"):
-        if now - stale.lstat().st_mtime > 3600:
+    for stale in [*index_dir.glob(".current-*"), *builds.glob(".current-*")]:
+        if stale.is_symlink() and now - stale.lstat().st_mtime > 3600:
             stale.unlink(missing_ok=True)
