@@ -184,6 +184,114 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Usage: /ask your question",
         "lt": "Naudojimas: /ask jūsų klausimas",
     },
+    "help_admin": {
+        "en": "For administrators: send me a document ({formats}, up to {limit} MB) to add it to the corpus; "
+              "a caption “Title | Publisher | 2024-05-01 | https://…” (or just a title) becomes its metadata, "
+              "otherwise the file's own is used. /documents — what the corpus holds, /remove name — take a "
+              "document out, /reindex — rebuild the index, /stats — usage figures.",
+        "lt": "Administratoriams: atsiųskite dokumentą ({formats}, iki {limit} MB), ir įtrauksiu jį į korpusą; "
+              "prierašas „Pavadinimas | Leidėjas | 2024-05-01 | https://…“ (ar tik pavadinimas) taps jo "
+              "metaduomenimis, kitaip imami paties failo. /documents — kas yra korpuse, /remove pavadinimas — "
+              "pašalinti dokumentą, /reindex — perkurti indeksą, /stats — naudojimo statistika.",
+    },
+    "documents_admins_only": {
+        "en": "Sorry, only the bot's administrators can add documents. Ask me a question in text instead.",
+        "lt": "Atsiprašau, dokumentus pridėti gali tik boto administratoriai. Užduokite klausimą tekstu.",
+    },
+    "document_unknown_format": {
+        "en": "I can't add “{name}”: I read only these kinds of files: {formats}. Nothing was changed.",
+        "lt": "Negaliu pridėti „{name}“: skaitau tik šių rūšių failus: {formats}. Niekas nepakeista.",
+    },
+    "document_too_big": {
+        "en": "“{name}” is too big ({size} MB; the limit is {limit} MB). Nothing was changed.",
+        "lt": "„{name}“ per didelis ({size} MB; riba – {limit} MB). Niekas nepakeista.",
+    },
+    "document_download_failed": {
+        "en": "I could not fetch “{name}” from Telegram. Nothing was changed; please send it again.",
+        "lt": "Nepavyko gauti „{name}“ iš Telegram. Niekas nepakeista; atsiųskite dar kartą.",
+    },
+    "document_unreadable": {
+        "en": "I could not read “{name}” ({reason}). Nothing was changed.",
+        "lt": "Nepavyko perskaityti „{name}“ ({reason}). Niekas nepakeista.",
+    },
+    "document_save_failed": {
+        "en": "I could not save “{name}” in the corpus folder ({reason}). Nothing was changed.",
+        "lt": "Nepavyko įrašyti „{name}“ į korpuso aplanką ({reason}). Niekas nepakeista.",
+    },
+    "document_replace_ask": {
+        "en": "The corpus already has {old}. Replace it with the file you sent, “{name}”?",
+        "lt": "Korpuse jau yra {old}. Pakeisti jūsų atsiųstu failu „{name}“?",
+    },
+    "document_saved": {
+        "en": "Saved “{name}”; indexing it in the background…",
+        "lt": "Įrašiau „{name}“; indeksuoju fone…",
+    },
+    "document_added": {
+        "en": "Added “{name}” ({title}, {language}); passages it added: {passages}. "
+              "I now answer from {documents} documents.",
+        "lt": "Pridėjau „{name}“ ({title}, {language}); jis pridėjo ištraukų: {passages}. "
+              "Dabar atsakau pagal dokumentų: {documents}.",
+    },
+    "document_replaced": {
+        "en": "Replaced {old} by the file you sent, “{name}” ({title}, {language}); its passages now: {passages}. "
+              "I now answer from {documents} documents.",
+        "lt": "{old} pakeičiau jūsų atsiųstu failu „{name}“ ({title}, {language}); dabar jo ištraukų: {passages}. "
+              "Dabar atsakau pagal dokumentų: {documents}.",
+    },
+    "document_not_indexed": {
+        "en": "Saved “{name}”, but the index build did not take it in; see the bot's log.",
+        "lt": "„{name}“ įrašiau, bet indeksas jo neįtraukė; žr. boto žurnalą.",
+    },
+    "document_cancelled": {"en": "Cancelled; nothing was changed.", "lt": "Atšaukta; niekas nepakeista."},
+    "document_remove_ask": {
+        "en": "Remove “{name}” ({title}) from the corpus?",
+        "lt": "Pašalinti „{name}“ ({title}) iš korpuso?",
+    },
+    "document_removed": {
+        "en": "Removed “{name}”. I now answer from {documents} documents (passages: {passages}).",
+        "lt": "Pašalinau „{name}“. Dabar atsakau pagal dokumentų: {documents} (ištraukų – {passages}).",
+    },
+    "remove_usage": {
+        "en": "Usage: /remove file name (/documents lists them).",
+        "lt": "Naudojimas: /remove failo pavadinimas (/documents juos išvardija).",
+    },
+    "remove_not_found": {
+        "en": "The corpus has no document called “{name}”; /documents lists them.",
+        "lt": "Korpuse nėra dokumento „{name}“; /documents juos išvardija.",
+    },
+    "remove_ambiguous": {
+        "en": "Several documents are called “{name}”: {names}. Please give the one you mean as listed.",
+        "lt": "Keli dokumentai vadinasi „{name}“: {names}. Nurodykite norimą taip, kaip išvardyta.",
+    },
+    "remove_last": {
+        "en": "“{name}” is the only document; without it I would have nothing to answer from, so it stays.",
+        "lt": "„{name}“ – vienintelis dokumentas; be jo neturėčiau iš ko atsakyti, tad jis lieka.",
+    },
+    "documents_intro": {"en": "The corpus holds {n} documents:", "lt": "Korpuse dokumentų: {n}."},
+    "documents_matching": {
+        "en": "Documents matching “{word}”: {n}.",
+        "lt": "Dokumentų, atitinkančių „{word}“: {n}.",
+    },
+    "documents_passages": {"en": "passages: {n}", "lt": "ištraukų: {n}"},
+    "documents_more": {
+        "en": "… and {n} more; /documents word lists those matching a word.",
+        "lt": "… ir dar {n}; /documents žodis išvardija atitinkančius žodį.",
+    },
+    "documents_skipped": {
+        "en": "Not used (unreadable): {names}",
+        "lt": "Nenaudojami (neperskaitomi): {names}",
+    },
+    "btn_replace": {"en": "Replace", "lt": "Pakeisti"},
+    "btn_remove": {"en": "Remove", "lt": "Pašalinti"},
+    "btn_cancel": {"en": "Cancel", "lt": "Atšaukti"},
+    "reindex_progress": {
+        "en": "Rebuilding the index: {done} of {total} ({percent}%), {seconds} s…",
+        "lt": "Perkuriamas indeksas: {done} iš {total} ({percent} %), {seconds} s…",
+    },
+    "reindex_working": {
+        "en": "Rebuilding the index… {seconds} s",
+        "lt": "Perkuriamas indeksas… {seconds} s",
+    },
     "language_name_en": {"en": "English", "lt": "anglų k."},
     "language_name_lt": {"en": "Lithuanian", "lt": "lietuvių k."},
 }

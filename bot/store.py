@@ -1,16 +1,27 @@
-"""Durable state for the bot: conversations per chat, answers behind buttons, feedback, stats.
+"""Durable state for the bot: conversations per chat, answers behind buttons, feedback, stats,
+corpus changes awaiting a confirmation button, and the corpus folder as the bot changes it.
 
 SQLite by default (one file, one machine); PostgreSQL when ``DATABASE_URL`` points at one,
 so several bot processes can share conversations. Every query is parameterised. A damaged
 SQLite file is moved aside with a warning and the bot starts fresh instead of crashing.
+
+:class:`CorpusFolder` saves the documents administrators send: a sent file name is never a
+path (it becomes a plain name inside the folder), a file is written whole or not at all (a
+hidden temporary file in the same folder, then ``os.replace``), and its metadata goes into the
+sidecar ``<stem>.meta.toml`` that :mod:`bot.corpus` reads.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import sqlite3
+import tempfile
 import threading
 import time
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -28,7 +39,12 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS questions (
         chat_id BIGINT NOT NULL, language TEXT NOT NULL, answered INTEGER NOT NULL,
         latency REAL NOT NULL, created REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS pending (
+        id {serial}, chat_id BIGINT NOT NULL, action TEXT NOT NULL, data TEXT NOT NULL,
+        created REAL NOT NULL)""",
 ]
+#: a confirmation button older than this has expired (its staged file may be gone too)
+PENDING_SECONDS = 24 * 3600
 
 
 class Store:
@@ -169,6 +185,30 @@ class Store:
     def feedback(self) -> list[tuple]:
         return self._exec("SELECT answer_id, user_id, vote, question FROM feedback ORDER BY created") or []
 
+    # ------------------------------------------------------------ changes awaiting a button
+
+    def save_pending(self, chat_id: int, action: str, data: dict) -> int:
+        """Keep a change (``action`` with its ``data``) until its confirmation button is pressed;
+        returns its id (for callback_data). Changes whose buttons expired are dropped."""
+        self._exec("DELETE FROM pending WHERE created < ?", (time.time() - PENDING_SECONDS,))
+        rows = self._exec(
+            "INSERT INTO pending (chat_id, action, data, created) VALUES (?, ?, ?, ?) RETURNING id",
+            (chat_id, action, json.dumps(data, ensure_ascii=False), time.time()),
+        )
+        return int(rows[0][0])
+
+    def take_pending(self, pending_id: int, chat_id: int) -> tuple[str, dict] | None:
+        """The change behind a button of ``chat_id``, removed as it is taken: a second press (or
+        a second process) gets None, as does a change older than :data:`PENDING_SECONDS`."""
+        rows = self._exec("DELETE FROM pending WHERE id = ? AND chat_id = ? RETURNING action, data, created",
+                          (pending_id, chat_id))
+        if not rows or time.time() - rows[0][2] > PENDING_SECONDS:
+            return None
+        try:
+            return rows[0][0], json.loads(rows[0][1])
+        except ValueError:
+            return None
+
     # ------------------------------------------------------------ stats
 
     def log_question(self, chat_id: int, language: str, answered: bool, latency: float) -> None:
@@ -191,3 +231,236 @@ class Store:
             "chats": chats,
             "up": sum(c for v, c in votes if v > 0), "down": sum(c for v, c in votes if v < 0),
         }
+
+
+# ---------------------------------------------------------------- the corpus folder
+
+SIDECAR_SUFFIX = ".meta.toml"
+#: staged files are hidden, so a build running meanwhile never reads one
+STAGED_PREFIX = ".upload-"
+#: bytes of a saved file name at most: file systems allow 255, and a staged name adds a prefix
+MAX_NAME_BYTES = 180
+_UNSAFE = re.compile(r"[^\w.\-()+,]+")
+#: what the plain parts of a caption are, in order ("Title | Publisher | Author")
+CAPTION_FIELDS = ("title", "publisher", "author")
+
+
+def _printable(text: str) -> str:
+    """Without control, format (bidi overrides, zero-width) and unpaired surrogate characters."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+
+
+def name_key(name: str) -> str:
+    """What two names must share to name the same file: Unicode form (NFC/NFD) and case do not count."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+def safe_file_name(sent: str | None) -> str:
+    """A plain file name made from a name a user sent, or "" when nothing usable is left.
+
+    A sent name is never a path: only what follows its last ``/`` or ``\\`` counts, in Unicode
+    NFC, without control characters (NUL included); anything but letters, digits and
+    ``. - _ ( ) + ,`` becomes ``_``; no leading dots (no hidden files, no ``..``); the suffix is
+    lower-cased and the stem shortened to fit :data:`MAX_NAME_BYTES`. Whether the suffix is one
+    the corpus reads is for the caller to check."""
+    name = re.split(r"[/\\]", _printable(unicodedata.normalize("NFC", sent or "")))[-1]
+    name = re.sub(r"\.{2,}", ".", _UNSAFE.sub("_", name)).strip("._-")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem, suffix = stem.strip("._-"), f".{suffix.lower()}" if dot else ""
+    while stem and len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + suffix if stem else ""
+
+
+def caption_metadata(caption: str | None) -> dict[str, str]:
+    """Sidecar fields from the caption sent with a document: "Title | Publisher | 2024-05-01 |
+    https://…" (parts separated by ``|`` or new lines, any of them left out). A web address, a
+    date and a language code ("lt", "en") are recognised wherever they stand; the other parts
+    are the title, the publisher and the author, in that order. No caption gives no fields."""
+    meta: dict[str, str] = {}
+    plain = []
+    for part in re.split(r"[|\n]", caption or ""):
+        part = " ".join(_printable(part.replace("\t", " ")).split())
+        if not part:
+            continue
+        if "url" not in meta and re.fullmatch(r"https?://\S+", part):
+            meta["url"] = part
+        elif "date" not in meta and re.fullmatch(r"\d{4}(-\d{2}){0,2}", part):
+            meta["date"] = part
+        elif "language" not in meta and part.lower() in ("lt", "en"):
+            meta["language"] = part.lower()
+        else:
+            plain.append(part)
+    meta.update(zip(CAPTION_FIELDS, plain))
+    order = (*CAPTION_FIELDS, "date", "language", "url")
+    return {key: meta[key] for key in order if key in meta}
+
+
+def sidecar_text(meta: dict[str, str]) -> str:
+    """A sidecar (TOML) holding ``meta``. JSON's string escapes are TOML's, and the values hold
+    no control characters (:func:`caption_metadata`), so a JSON-quoted value is a TOML string."""
+    lines = ["# from the caption sent with the document in Telegram; edit freely"]
+    lines += [f"{key} = {json.dumps(_printable(str(value)), ensure_ascii=False)}" for key, value in meta.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _same_entry(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` are one directory entry (a case-insensitive file system, a hard link)."""
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+class _Complaints(logging.Handler):
+    """The warnings one thread logs meanwhile: why the corpus reader skipped a file."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+@dataclass(frozen=True)
+class CorpusFolder:
+    """The corpus folder as the bot changes it: documents administrators send, saved whole or
+    not at all with their sidecars, and documents they remove. Only the top of the folder is
+    written; links found there are replaced or removed, never followed."""
+
+    root: Path
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """The file suffixes the corpus reader reads."""
+        from . import corpus
+
+        return corpus.DOCUMENT_SUFFIXES
+
+    @staticmethod
+    def sidecar(path: Path) -> Path:
+        return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+    # ------------------------------------------------------------ a document sent
+
+    def stage(self, name: str, data: bytes) -> Path:
+        """Write ``data`` whole to a new hidden file in the folder whose name ends like ``name``
+        (the reader is chosen by the suffix); staged files older than a day are removed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._prune_staged()
+        fd, tmp = tempfile.mkstemp(prefix=STAGED_PREFIX, suffix="-" + name, dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return Path(tmp)
+
+    def staged(self, file_name: str) -> Path | None:
+        """A file :meth:`stage` wrote, by its name (kept while a button waits), if it is still there."""
+        if not file_name.startswith(STAGED_PREFIX) or "/" in file_name or "\\" in file_name:
+            return None
+        path = self.root / file_name
+        return path if path.is_file() and not path.is_symlink() else None
+
+    def read(self, staged: Path):
+        """The staged file as the corpus reader reads it: ``(Document, "")``, or ``(None, why)``."""
+        from . import corpus
+
+        complaints = _Complaints()
+        logger = logging.getLogger(corpus.__name__)
+        logger.addHandler(complaints)
+        try:
+            doc = corpus.read_document(staged, root=self.root)
+        finally:
+            logger.removeHandler(complaints)
+        why = complaints.messages[-1].split(f"{staged.name}: ", 1)[-1] if complaints.messages else ""
+        return doc, why
+
+    def versions(self, name: str) -> list[Path]:
+        """What at the top of the folder is the same document as ``name``: a document file (or a
+        link) whose stem differs from its stem at most in case or Unicode form, whatever its suffix.
+        Such files would share one sidecar (and a plain-text document id)."""
+        key = name_key(Path(name).stem)
+        if not self.root.is_dir():
+            return []
+        with os.scandir(self.root) as entries:
+            return sorted(Path(e.path) for e in entries
+                          if not e.name.startswith(".") and Path(e.name).suffix.lower() in self.suffixes
+                          and name_key(Path(e.name).stem) == key and (e.is_symlink() or not e.is_dir()))
+
+    def commit(self, staged: Path, name: str, meta: dict[str, str]) -> list[str]:
+        """Put a staged file in place as ``name`` with its sidecar from ``meta`` (with no ``meta``
+        the file's own metadata counts, and an older sidecar goes), replacing every other version
+        of the same document with its sidecar. Returns the names replaced."""
+        target = self.root / name
+        sidecar = self.sidecar(target)
+        old = self.versions(name)
+        staged_meta = self.stage(sidecar.name, sidecar_text(meta).encode("utf-8")) if meta else None
+        os.replace(staged, target)
+        if staged_meta is not None:
+            os.replace(staged_meta, sidecar)
+        elif os.path.lexists(sidecar):
+            sidecar.unlink()
+        for path in old:  # os.replace already replaced the one named ``name``
+            if not _same_entry(path, target):
+                path.unlink(missing_ok=True)
+            if self.sidecar(path).name != sidecar.name and not _same_entry(self.sidecar(path), sidecar):
+                self.sidecar(path).unlink(missing_ok=True)
+        self._sync()
+        return [p.name for p in old]
+
+    def discard(self, staged: Path) -> None:
+        staged.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------ a document removed
+
+    def find(self, name: str) -> list[Path]:
+        """The documents ``name`` designates: by path in the folder, file name or stem, whatever
+        the case and Unicode form. Only documents the corpus holds can be found, so no name
+        reaches outside the folder."""
+        from . import corpus
+
+        key = name_key(name.strip().replace("\\", "/").strip("/"))
+        found = []
+        for path in corpus.document_files(self.root):
+            rel = path.relative_to(self.root)
+            if key in (name_key(rel.as_posix()), name_key(path.name), name_key(rel.with_suffix("").as_posix())):
+                found.append(path)
+        return found
+
+    def remove(self, path: Path) -> None:
+        """Take a document out with its sidecar, unless another document of the same stem uses that."""
+        path.unlink()
+        if not any(os.path.lexists(path.with_suffix(s)) for s in self.suffixes):
+            self.sidecar(path).unlink(missing_ok=True)
+        self._sync(path.parent)
+
+    # ------------------------------------------------------------ helpers
+
+    def _prune_staged(self) -> None:
+        now = time.time()
+        for old in self.root.glob(STAGED_PREFIX + "*"):
+            try:
+                if now - old.lstat().st_mtime > PENDING_SECONDS:
+                    old.unlink()
+            except OSError:
+                pass
+
+    def _sync(self, folder: Path | None = None) -> None:
+        """Make the renames durable (a crash afterwards keeps them)."""
+        fd = os.open(folder or self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

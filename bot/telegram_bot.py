@@ -8,6 +8,12 @@ Every handler is small: it works out the chat's language and conversation, hands
 the engine in a worker thread (one slow question never holds up other chats), and renders
 the answer as escaped HTML with an inline keyboard. Conversations live in the store
 (SQLite or PostgreSQL), so they survive restarts and can be shared by several processes.
+
+Administrators (``BOT_ADMIN_IDS``) also keep the corpus from Telegram: a document sent to the bot
+in a private chat is saved into the corpus folder (:class:`bot.store.CorpusFolder`; replacing an
+older version only after a confirmation button) and indexed in the background, one message
+showing the progress; ``/documents`` lists the corpus, ``/remove`` takes a document out,
+``/reindex`` rebuilds the index.
 """
 from __future__ import annotations
 
@@ -15,13 +21,15 @@ import asyncio
 import collections
 import dataclasses
 import html
+import inspect
 import logging
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
 
-from telegram import (BotCommand, BotCommandScopeDefault, InlineKeyboardButton, InlineKeyboardMarkup,
-                      Update)
+from telegram import (BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Chat, Document,
+                      InlineKeyboardButton, InlineKeyboardMarkup, Update)
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
@@ -31,9 +39,9 @@ from .answer import Answer, AnswerPassage, citation, document_list, fit_html, vi
 from .config import Settings
 from .dialogue import Conversation, Turn
 from .engine import Engine
-from .index import IndexProblem, build_index, load_index
-from .messages import help_text, t
-from .store import Store
+from .index import BuildSummary, IndexProblem, SearchIndex, build_index, load_index
+from .messages import help_text, language_name, t
+from .store import CorpusFolder, Store, caption_metadata, name_key, safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,20 @@ COMMANDS = {
            ("reset", "Pamiršti pokalbį"), ("sources", "Dokumentai, pagal kuriuos atsakau"),
            ("lang", "Atsakymų kalba: /lang lt, /lang en, /lang auto"), ("ask", "Klausti (grupėse): /ask klausimas")],
 }
+#: added to the menu in each administrator's own chat
+ADMIN_COMMANDS = {
+    "en": [("documents", "What the corpus holds"), ("remove", "Remove a document: /remove name"),
+           ("reindex", "Rebuild the index"), ("stats", "Usage figures")],
+    "lt": [("documents", "Kas yra korpuse"), ("remove", "Pašalinti dokumentą: /remove pavadinimas"),
+           ("reindex", "Perkurti indeksą"), ("stats", "Naudojimo statistika")],
+}
+#: the largest document the bot takes: what Telegram lets a bot download (getFile)
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: seconds between edits of a progress message (Telegram allows a chat about one edit a second)
+PROGRESS_EVERY = 3.0
+#: a suffix for a document sent without a file name
+_MIME_SUFFIXES = {"text/plain": ".txt", "text/markdown": ".md", "text/html": ".html", "application/pdf": ".pdf",
+                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx"}
 
 
 class TokenFilter(logging.Filter):
@@ -107,6 +129,12 @@ def _chat_language(conv: Conversation, update: Update) -> str:
     return conv.language or conv.last_language or _user_language(update)
 
 
+async def _language(update: Update, store: Store) -> str:
+    """The language this chat is answered in."""
+    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
+    return _chat_language(conv, update)
+
+
 def _chat_lock(context, chat_id: int) -> asyncio.Lock:
     locks = context.application.bot_data.setdefault("chat_locks", {})
     return locks.setdefault(chat_id, asyncio.Lock())
@@ -161,6 +189,11 @@ async def _send(update: Update, text: str, markup=None) -> None:
                                                  disable_web_page_preview=True))
 
 
+async def _reply(update: Update, key: str, lang: str, markup=None, **fields) -> None:
+    """Send the text ``key`` in ``lang`` (escaped)."""
+    await _send(update, html.escape(t(key, lang, **fields)), markup)
+
+
 # ---------------------------------------------------------------- the question path
 
 
@@ -170,10 +203,10 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
     chat_id = update.effective_chat.id
     user = update.effective_user
     if not _allowed(update, settings):
-        await _send(update, html.escape(t("private", _user_language(update))))
+        await _reply(update, "private", _user_language(update))
         return
     if user and not _rate_ok(context, user.id, settings.user_rate_per_minute):
-        await _send(update, html.escape(t("slow_down", _user_language(update))))
+        await _reply(update, "slow_down", _user_language(update))
         return
     async with _chat_lock(context, chat_id):
         # "typing…" only when the answer is not there at once: it must not add latency, and each
@@ -212,14 +245,20 @@ def _answer_and_record(engine: Engine, store: Store, chat_id: int, text: str, co
     return answer
 
 
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Whether ``event`` is set within ``seconds``."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+        return True
+    except asyncio.TimeoutError:
+        return False
+
+
 async def _typing(update: Update, delay: float, answered: asyncio.Event) -> None:
     """Show "typing…" if no answer is ready after ``delay`` seconds (a request once started
     is never cut off half-way: that would reach Telegram as an empty call)."""
-    try:
-        await asyncio.wait_for(answered.wait(), timeout=delay)
+    if await _set_within(answered, delay):
         return
-    except asyncio.TimeoutError:
-        pass
     try:
         await update.effective_chat.send_action(ChatAction.TYPING)
     except TelegramError as exc:  # cosmetic (timed out, bot blocked...): never lose the answer over it
@@ -267,29 +306,35 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice...: a polite "text questions only"."""
-    store = _services(context)[1]
-    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
-    await _send(update, html.escape(t("text_only", _chat_language(conv, update))))
+    await _reply(update, "text_only", await _language(update, _services(context)[1]))
 
 
 # ---------------------------------------------------------------- commands
 
 
+def _help(update: Update, settings: Settings, lang: str, documents: int) -> str:
+    """The help text, with what administrators can do for an administrator."""
+    text = help_text(lang, documents)
+    if _is_admin(update, settings):
+        text += "\n\n" + t("help_admin", lang, formats=", ".join(CorpusFolder(settings.corpus_dir).suffixes),
+                           limit=MAX_UPLOAD_BYTES // 2**20)
+    return text
+
+
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greeting in the user's language, what the bot knows, three example questions."""
-    engine, store, _ = _services(context)
+    engine, store, settings = _services(context)
     conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
     lang = conv.language or _user_language(update)
-    text = t("greeting", lang) + "\n\n" + help_text(lang, len(engine.index.documents))
-    await _send(update, html.escape(text))
+    await _send(update, html.escape(t("greeting", lang) + "\n\n" + _help(update, settings, lang,
+                                                                          len(engine.index.documents))))
 
 
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to use the bot, in the chat's language."""
-    engine, store, _ = _services(context)
-    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
-    lang = _chat_language(conv, update)
-    await _send(update, html.escape(help_text(lang, len(engine.index.documents))))
+    engine, store, settings = _services(context)
+    lang = await _language(update, store)
+    await _send(update, html.escape(_help(update, settings, lang, len(engine.index.documents))))
 
 
 async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -301,15 +346,13 @@ async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         current = _chat_language(conv, update)
         conv.choose_language(context.args[0] if context.args else "", current)
         await asyncio.to_thread(store.put_conversation, chat_id, conv.to_dict())
-    lang = conv.language or current
-    await _send(update, html.escape(t("lang_set", lang) if conv.language else t("lang_auto", lang)))
+    await _reply(update, "lang_set" if conv.language else "lang_auto", conv.language or current)
 
 
 async def cmd_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The documents, with links."""
     engine, store, _ = _services(context)
-    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
-    lang = _chat_language(conv, update)
+    lang = await _language(update, store)
     lines = [f"<b>{html.escape(t('sources_intro', lang))}</b>"]
     for i, (label, url) in enumerate(document_list(engine.index.documents), 1):
         lines.append(f'{i}. <a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>' if url
@@ -331,9 +374,7 @@ async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask question — the way to ask in a group without a mention."""
     question = " ".join(context.args or [])
     if not question.strip():
-        store = _services(context)[1]
-        conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
-        await _send(update, html.escape(t("ask_usage", _chat_language(conv, update))))
+        await _reply(update, "ask_usage", await _language(update, _services(context)[1]))
         return
     await answer_text(update, context, question)
 
@@ -343,47 +384,35 @@ def _is_admin(update: Update, settings: Settings) -> bool:
     return user is not None and user.id in settings.admin_ids
 
 
+async def _admin_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The chat's language when the sender is an administrator; otherwise None, the refusal sent."""
+    _, store, settings = _services(context)
+    lang = await _language(update, store)
+    if _is_admin(update, settings):
+        return lang
+    await _reply(update, "admins_only", lang)
+    return None
+
+
 async def cmd_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Admins: rebuild the index in the background, keep answering, swap when done."""
-    engine, store, settings = _services(context)
-    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
-    lang = _chat_language(conv, update)
-    if not _is_admin(update, settings):
-        await _send(update, html.escape(t("admins_only", lang)))
+    """Admins: rebuild the index in the background, keep answering, swap when done; one message
+    shows the progress."""
+    lang = await _admin_language(update, context)
+    if lang is None:
         return
-    data = context.application.bot_data
-    if data.get("reindex_task") and not data["reindex_task"].done():
-        await _send(update, html.escape(t("reindex_running", lang)))
+    if _corpus_lock(context).locked():
+        await _reply(update, "reindex_running", lang)
         return
-    await _send(update, html.escape(t("reindex_started", lang)))
-    chat = update.effective_chat
-
-    async def rebuild() -> None:
-        try:
-            summary = await asyncio.to_thread(
-                build_index, settings.corpus_dir, settings.index_dir, settings.embedder,
-                full=bool(context.args and context.args[0] == "--full"), faiss_type=settings.faiss_index,
-                ann_threshold=settings.ann_threshold, embedder=engine.embedder)
-            index = await asyncio.to_thread(load_index, settings.index_dir, engine.embedder.id)
-            engine.swap_index(index)
-            log.info("reindex: %s", summary.line())
-            await chat.send_message(html.escape(t("reindex_done", lang, summary=summary.line())),
-                                    parse_mode=ParseMode.HTML)
-        except Exception as exc:  # report, keep serving the old index
-            log.exception("reindex failed")
-            await chat.send_message(html.escape(t("reindex_failed", lang, error=str(exc)[:500])),
-                                    parse_mode=ParseMode.HTML)
-
-    data["reindex_task"] = asyncio.create_task(rebuild())
+    status = await StatusMessage.send(update.effective_chat, t("reindex_started", lang))
+    full = bool(context.args and context.args[0] == "--full")
+    context.application.create_task(_reindex(context, status, lang, full), update=update)
 
 
 async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: questions, not-found rate, latency percentiles, index size and age."""
-    engine, store, settings = _services(context)
-    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
-    if not _is_admin(update, settings):
-        await _send(update, html.escape(t("admins_only", _chat_language(conv, update))))
+    if await _admin_language(update, context) is None:
         return
+    engine, store, _ = _services(context)
     s = await asyncio.to_thread(store.stats)
     m = engine.index.manifest
     built = datetime.fromisoformat(m["built_at"])
@@ -398,10 +427,8 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command."""
-    store = _services(context)[1]
-    conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
     cmd = (update.effective_message.text or "/").split()[0][:64]
-    await _send(update, html.escape(t("unknown_command", _chat_language(conv, update), command=cmd)))
+    await _reply(update, "unknown_command", await _language(update, _services(context)[1]), command=cmd)
 
 
 # ---------------------------------------------------------------- buttons
@@ -457,6 +484,340 @@ def _full_passage_html(p: AnswerPassage, n: int, lang: str) -> str:
     return f"{head}{body}\n\n<i>{cite}</i>{link}"
 
 
+# ---------------------------------------------------------------- progress of a rebuild
+
+
+@dataclasses.dataclass
+class StatusMessage:
+    """One bot message edited as work goes on: how a bot shows progress in Telegram."""
+
+    chat: Chat
+    message_id: int
+    text: str = ""
+
+    @classmethod
+    async def send(cls, chat: Chat, text: str, markup=None) -> "StatusMessage":
+        msg = await with_retries(lambda: chat.send_message(html.escape(text), parse_mode=ParseMode.HTML,
+                                                           reply_markup=markup))
+        return cls(chat, msg.message_id, text)
+
+    async def show(self, text: str) -> None:
+        """Edit the message to ``text`` (its buttons go); a message that can no longer be edited
+        (the user deleted it) is sent again."""
+        if text == self.text:
+            return
+        self.text = text
+        bot = self.chat.get_bot()
+        try:
+            await with_retries(lambda: bot.edit_message_text(html.escape(text), chat_id=self.chat.id,
+                                                             message_id=self.message_id, parse_mode=ParseMode.HTML))
+        except BadRequest as exc:
+            if "not modified" in str(exc):
+                return
+            log.info("could not edit a status message (%s); sending it anew", exc)
+            msg = await with_retries(lambda: self.chat.send_message(html.escape(text), parse_mode=ParseMode.HTML))
+            self.message_id = msg.message_id
+
+
+class BuildProgress:
+    """What a build running in a worker thread last reported, for the message that shows it."""
+
+    def __init__(self) -> None:
+        self.counts = (0, 0)
+
+    def __call__(self, done, total=None, *_, **__) -> None:
+        """``(done, total)``, or one object with ``done`` and ``total``."""
+        if total is None:
+            done, total = getattr(done, "done", 0), getattr(done, "total", 0)
+        self.counts = (int(done), int(total))  # one assignment: the reader never sees half of it
+
+    def text(self, lang: str, seconds: float) -> str:
+        done, total = self.counts
+        if total > 0:
+            return t("reindex_progress", lang, done=done, total=total, percent=100 * done // total,
+                     seconds=round(seconds))
+        return t("reindex_working", lang, seconds=round(seconds))
+
+
+def _progress_option(progress: BuildProgress) -> dict:
+    """``build_index``'s progress callback, where it takes one (without it the message shows the
+    time spent)."""
+    return {"progress": progress} if "progress" in inspect.signature(build_index).parameters else {}
+
+
+async def _show_progress(status: StatusMessage, progress: BuildProgress, lang: str, done: asyncio.Event) -> None:
+    """Edit ``status`` with the build's progress every few seconds until ``done`` (an edit once
+    started is finished, never cut off)."""
+    started = time.monotonic()
+    while not await _set_within(done, PROGRESS_EVERY):
+        try:
+            await status.show(progress.text(lang, time.monotonic() - started))
+        except TelegramError as exc:  # cosmetic: the build goes on
+            log.info("progress edit failed: %s", type(exc).__name__)
+
+
+def _corpus_lock(context) -> asyncio.Lock:
+    """One change of the corpus with its rebuild at a time."""
+    return context.application.bot_data.setdefault("corpus_lock", asyncio.Lock())
+
+
+async def _rebuild(context, status: StatusMessage, lang: str, full: bool = False) -> BuildSummary | None:
+    """Rebuild the index (the caller holds the corpus lock) with its progress in ``status``, and
+    serve the new one. None when it failed: the failure is shown and the old index keeps serving."""
+    engine, _, settings = _services(context)
+    progress, done = BuildProgress(), asyncio.Event()
+    ticker = asyncio.create_task(_show_progress(status, progress, lang, done))
+    try:
+        summary = await asyncio.to_thread(
+            build_index, settings.corpus_dir, settings.index_dir, settings.embedder, full=full,
+            faiss_type=settings.faiss_index, ann_threshold=settings.ann_threshold, embedder=engine.embedder,
+            **_progress_option(progress))
+        engine.swap_index(await asyncio.to_thread(load_index, settings.index_dir, engine.embedder.id))
+        log.info("reindex: %s", summary.line())
+        return summary
+    except Exception as exc:  # report, keep serving the old index
+        log.exception("reindex failed")
+        failure = t("reindex_failed", lang, error=str(exc)[:500])
+    finally:
+        done.set()
+        await ticker
+    await status.show(failure)
+    return None
+
+
+async def _reindex(context, status: StatusMessage, lang: str, full: bool) -> None:
+    """/reindex's background work."""
+    async with _corpus_lock(context):
+        summary = await _rebuild(context, status, lang, full)
+    if summary is not None:
+        await status.show(t("reindex_done", lang, summary=summary.line()))
+
+
+# ---------------------------------------------------------------- documents from administrators
+
+
+def _folder(context) -> CorpusFolder:
+    return CorpusFolder(_services(context)[2].corpus_dir)
+
+
+def _confirm_keyboard(pending_id: int, yes: str, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(yes, lang), callback_data=f"doc:yes:{pending_id}"),
+                                  InlineKeyboardButton(t("btn_cancel", lang), callback_data=f"doc:no:{pending_id}")]])
+
+
+def _quoted(names, lang: str) -> str:
+    return ", ".join((f"„{n}“" if lang == "lt" else f"“{n}”") for n in names)
+
+
+def _indexed(index: SearchIndex, name: str) -> tuple[dict, int] | None:
+    """Metadata and passage count of the document saved as ``name`` at the top of the corpus."""
+    for doc_id, entry in index.manifest.get("documents", {}).items():
+        if "/" not in doc_id and entry.get("file") == name:
+            return index.documents.get(doc_id, {}), int(entry.get("passages", 0))
+    return None
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: a file sent in a private chat joins the corpus (an older version of it is replaced
+    only after a confirmation button); others get a polite refusal."""
+    _, store, settings = _services(context)
+    lang = await _language(update, store)
+    if not _is_admin(update, settings):
+        await _reply(update, "documents_admins_only", lang)
+        return
+    received = await _receive(update, context, lang)
+    if received is None:
+        return
+    staged, name = received
+    meta = caption_metadata(update.effective_message.caption)
+    old = await asyncio.to_thread(_folder(context).versions, name)
+    if old:
+        pending = await asyncio.to_thread(store.save_pending, update.effective_chat.id, "replace",
+                                          {"staged": staged.name, "name": name, "meta": meta})
+        await _reply(update, "document_replace_ask", lang, _confirm_keyboard(pending, "btn_replace", lang),
+                     old=_quoted((p.name for p in old), lang), name=name)
+        return
+    status = await StatusMessage.send(update.effective_chat, t("document_saved", lang, name=name))
+    context.application.create_task(_add_document(context, status, lang, staged, name, meta), update=update)
+
+
+def _sent_name(document: Document) -> tuple[str, str]:
+    """The name a sent document is saved under ("" when none is usable), and the name to show."""
+    if not document.file_name:
+        suffix = _MIME_SUFFIXES.get(document.mime_type or "", "")
+        return (f"document-{document.file_unique_id}{suffix}" if suffix else ""), "?"
+    shown = "".join(ch if ch.isprintable() else "�" for ch in document.file_name[:80])
+    return safe_file_name(document.file_name), shown
+
+
+async def _receive(update: Update, context, lang: str) -> tuple[Path, str] | None:
+    """The sent document checked, downloaded and staged in the corpus folder under a safe name,
+    or None with the reason told (a refused file changes nothing)."""
+    document = update.effective_message.document
+    folder = _folder(context)
+    name, shown = _sent_name(document)
+    if Path(name).suffix not in folder.suffixes or not Path(name).stem:
+        await _reply(update, "document_unknown_format", lang, name=shown, formats=", ".join(folder.suffixes))
+        return None
+    too_big = {"name": name, "limit": MAX_UPLOAD_BYTES // 2**20}
+    if (document.file_size or 0) > MAX_UPLOAD_BYTES:
+        await _reply(update, "document_too_big", lang, size=f"{document.file_size / 2**20:.1f}", **too_big)
+        return None
+    try:
+        sent_file = await with_retries(document.get_file)
+        data = bytes(await with_retries(sent_file.download_as_bytearray))
+    except TelegramError as exc:  # the message names no URL: PTB leaves the token out of it
+        log.warning("could not download a document: %s", exc)
+        if "too big" in str(exc).lower():  # Telegram's own limit, when the message gave no size
+            await _reply(update, "document_too_big", lang, size="> 20", **too_big)
+        else:
+            await _reply(update, "document_download_failed", lang, name=name)
+        return None
+    if len(data) > MAX_UPLOAD_BYTES:
+        await _reply(update, "document_too_big", lang, size=f"{len(data) / 2**20:.1f}", **too_big)
+        return None
+    staged = await asyncio.to_thread(folder.stage, name, data)
+    found, why = await asyncio.to_thread(folder.read, staged)
+    if found is None:
+        await asyncio.to_thread(folder.discard, staged)
+        await _reply(update, "document_unreadable", lang, name=name, reason=why or "?")
+        return None
+    return staged, name
+
+
+async def _add_document(context, status: StatusMessage, lang: str, staged: Path, name: str, meta: dict) -> None:
+    """Put a staged document in place, rebuild, and tell how many passages it brought."""
+    engine = _services(context)[0]
+    folder = _folder(context)
+    async with _corpus_lock(context):
+        try:
+            replaced = await asyncio.to_thread(folder.commit, staged, name, meta)
+        except OSError as exc:
+            log.warning("could not save %s in the corpus: %s", name, exc)
+            await asyncio.to_thread(folder.discard, staged)
+            await status.show(t("document_save_failed", lang, name=name, reason=exc.strerror or type(exc).__name__))
+            return
+        if await _rebuild(context, status, lang) is None:
+            return
+    indexed = _indexed(engine.index, name)
+    if indexed is None:
+        await status.show(t("document_not_indexed", lang, name=name))
+        return
+    meta, passages = indexed
+    fields = dict(name=name, title=meta.get("title", name), language=language_name(meta.get("language", ""), lang),
+                  passages=passages, documents=len(engine.index.documents))
+    await status.show(t("document_replaced", lang, old=_quoted(replaced, lang), **fields) if replaced
+                      else t("document_added", lang, **fields))
+
+
+async def cmd_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: what the corpus holds — title, file, language, passages (``/documents word``
+    lists those matching a word)."""
+    lang = await _admin_language(update, context)
+    if lang is not None:
+        await _send(update, _documents_html(_services(context)[0].index, lang, " ".join(context.args or [])))
+
+
+def _documents_html(index: SearchIndex, lang: str, word: str = "") -> str:
+    """The indexed documents, one line each, within one message."""
+    rows = []
+    for doc_id, entry in sorted(index.manifest.get("documents", {}).items()):
+        meta = index.documents.get(doc_id, {})
+        file = (PurePosixPath(doc_id).parent / entry.get("file", doc_id)).as_posix()
+        title = meta.get("title") or file
+        if word and name_key(word) not in name_key(f"{title} {file}"):
+            continue
+        rows.append(f"<b>{html.escape(title)}</b> — <code>{html.escape(file)}</code> · "
+                    f"{html.escape(language_name(meta.get('language', ''), lang))} · "
+                    f"{html.escape(t('documents_passages', lang, n=entry.get('passages', 0)))}")
+    head = t("documents_matching", lang, word=word, n=len(rows)) if word else t("documents_intro", lang, n=len(rows))
+    lines = [html.escape(head)]
+    skipped = sorted(index.manifest.get("skipped", {}))
+    tail = [html.escape(t("documents_skipped", lang, names=", ".join(skipped)))[:1000]] if skipped and not word else []
+    room = TELEGRAM_LIMIT - 200 - sum(len(line) + 1 for line in tail)
+    for i, row in enumerate(rows, 1):
+        line = f"{i}. {row}"
+        if sum(len(x) + 1 for x in lines) + len(line) > room:
+            lines.append(html.escape(t("documents_more", lang, n=len(rows) - i + 1)))
+            break
+        lines.append(line)
+    return "\n".join(lines + tail)
+
+
+async def cmd_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: /remove name — take a document out of the corpus, after a confirmation button."""
+    lang = await _admin_language(update, context)
+    if lang is None:
+        return
+    engine, store, settings = _services(context)
+    name = " ".join(context.args or []).strip()
+    if not name:
+        await _reply(update, "remove_usage", lang)
+        return
+    found = await asyncio.to_thread(_folder(context).find, name)
+    names = [p.relative_to(settings.corpus_dir).as_posix() for p in found]
+    if len(names) != 1:
+        await _reply(update, "remove_ambiguous" if names else "remove_not_found", lang, name=name[:100],
+                     names=_quoted(names, lang))
+        return
+    if len(engine.index.documents) <= 1:
+        await _reply(update, "remove_last", lang, name=names[0])
+        return
+    indexed = _indexed(engine.index, names[0]) if "/" not in names[0] else None
+    pending = await asyncio.to_thread(store.save_pending, update.effective_chat.id, "remove", {"name": names[0]})
+    await _reply(update, "document_remove_ask", lang, _confirm_keyboard(pending, "btn_remove", lang),
+                 name=names[0], title=indexed[0].get("title", "") if indexed else "?")
+
+
+async def _remove_document(context, status: StatusMessage, lang: str, name: str) -> None:
+    """Take a document out, rebuild, and say what the corpus holds now."""
+    folder = _folder(context)
+    async with _corpus_lock(context):
+        found = await asyncio.to_thread(folder.find, name)
+        if len(found) != 1:
+            await status.show(t("remove_not_found", lang, name=name))
+            return
+        try:
+            await asyncio.to_thread(folder.remove, found[0])
+        except OSError as exc:
+            await status.show(t("document_save_failed", lang, name=name, reason=exc.strerror or type(exc).__name__))
+            return
+        summary = await _rebuild(context, status, lang)
+    if summary is not None:
+        await status.show(t("document_removed", lang, name=name, documents=summary.documents,
+                            passages=summary.passages))
+
+
+async def on_document_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """doc:yes:<id> / doc:no:<id> — carry out or cancel a replacement or removal that waits."""
+    _, store, settings = _services(context)
+    query = update.callback_query
+    lang = await _language(update, store)
+    _, answer, pending_id = ((query.data or "") + "::").split(":")[:3]
+    if not _is_admin(update, settings):
+        await query.answer(t("admins_only", lang))
+        return
+    taken = await asyncio.to_thread(store.take_pending, int(pending_id), update.effective_chat.id) \
+        if pending_id.isdigit() else None
+    staged = _folder(context).staged(taken[1].get("staged", "")) if taken and taken[0] == "replace" else None
+    if taken is None or (taken[0] == "replace" and staged is None):
+        await query.answer(t("expired", lang))
+        return
+    await query.answer()
+    action, data = taken
+    status = StatusMessage(update.effective_chat, query.message.message_id)
+    if answer != "yes":
+        if staged is not None:
+            await asyncio.to_thread(_folder(context).discard, staged)
+        await status.show(t("document_cancelled", lang))
+    elif action == "replace":
+        await status.show(t("document_saved", lang, name=data["name"]))
+        context.application.create_task(
+            _add_document(context, status, lang, staged, data["name"], data.get("meta") or {}), update=update)
+    else:
+        context.application.create_task(_remove_document(context, status, lang, data["name"]), update=update)
+
+
 # ---------------------------------------------------------------- errors and wiring
 
 
@@ -472,10 +833,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_init(app: Application) -> None:
-    """Register the command menu in English and Lithuanian."""
+    """Register the command menus in English and Lithuanian (administrators' with their commands)."""
     for lang, cmds in COMMANDS.items():
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in cmds], scope=BotCommandScopeDefault(),
                                       language_code=None if lang == "en" else lang)
+        for admin in sorted(app.bot_data["settings"].admin_ids):
+            try:
+                await app.bot.set_my_commands([BotCommand(c, d) for c, d in cmds + ADMIN_COMMANDS[lang]],
+                                              scope=BotCommandScopeChat(admin),
+                                              language_code=None if lang == "en" else lang)
+            except TelegramError as exc:  # e.g. an administrator who never opened a chat with the bot
+                log.warning("no command menu for administrator %s: %s", admin, exc)
     me = await app.bot.get_me()
     log.info("bot @%s is up: %d documents, %d passages", me.username,
              len(app.bot_data["engine"].index.documents), len(app.bot_data["engine"].index.passages))
@@ -508,16 +876,20 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     app.add_handler(CommandHandler("ask", cmd_ask))
     app.add_handler(CommandHandler("reindex", cmd_reindex))
     app.add_handler(CommandHandler("stats", cmd_stats))
+    app.add_handler(CommandHandler("documents", cmd_documents))
+    app.add_handler(CommandHandler("remove", cmd_remove))
     app.add_handler(MessageHandler(filters.COMMAND & private, cmd_unknown))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private & filters.UpdateType.MESSAGE, on_text))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & groups & filters.UpdateType.MESSAGE,
                                    on_group_text))
+    app.add_handler(MessageHandler(filters.Document.ALL & private & filters.UpdateType.MESSAGE, on_document))
     app.add_handler(MessageHandler(
         private & filters.UpdateType.MESSAGE & (filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO
-                                                | filters.VIDEO | filters.Document.ALL | filters.VIDEO_NOTE
+                                                | filters.VIDEO | filters.VIDEO_NOTE
                                                 | filters.LOCATION | filters.CONTACT | filters.ANIMATION),
         on_non_text))
+    app.add_handler(CallbackQueryHandler(on_document_button, pattern=r"^doc:"))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)
     return app

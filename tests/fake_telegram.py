@@ -23,8 +23,12 @@ What the server does:
   allowed_updates; a newer getUpdates terminates an older pending one with 409 like Telegram),
   deleteWebhook, setWebhook, getWebhookInfo, setMyCommands, getMyCommands, deleteMyCommands,
   sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction,
-  deleteMessage, close, logOut (plus a few no-op setters such as setMyDescription).  Other
-  methods can be added with :meth:`FakeTelegram.register`.
+  deleteMessage, getFile, close, logOut (plus a few no-op setters such as setMyDescription).
+  Other methods can be added with :meth:`FakeTelegram.register`.
+* Files users send (:meth:`FakeTelegram.push_document`) are served like Telegram serves them:
+  getFile answers ``file_path`` ("documents/file_3.pdf"; "Bad Request: file is too big" above
+  20 MB, the Bot API's download limit) and ``{api_url}/file/bot{token}/{file_path}`` returns the
+  bytes (404 for a wrong token or path).  Downloads are recorded in :attr:`FakeTelegram.downloads`.
 * Validates like Telegram and answers 400 "Bad Request: ..." (PTB raises ``BadRequest``):
   empty text, text longer than 4096 UTF-16 code units after entity parsing, malformed HTML
   (``parse_mode="HTML"``), invalid inline keyboards, "message is not modified", unknown message
@@ -59,7 +63,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = ["ApiError", "FakeTelegram", "HTMLParseError", "parse_html", "utf16_len"]
 
@@ -70,6 +74,7 @@ MAX_MESSAGE_LENGTH = 4096  # UTF-16 code units, after entity parsing
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
 
 # Parameters whose form value is a plain string and must never be JSON-decoded (a text of "123"
 # must stay the string "123").  Every other form value is JSON-decoded when it parses as JSON.
@@ -501,7 +506,14 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         try:
             body = self._read_body()
-            match = re.fullmatch(r"/bot([^/]*)/([A-Za-z_]+)/?", urlsplit(self.path).path)
+            path = unquote(urlsplit(self.path).path)  # PTB percent-encodes the token's ":" in file URLs
+            download = re.fullmatch(r"/file/bot([^/]*)/(.+)", path)
+            if download and self.command == "GET":
+                status, content = fake._serve_file(*download.groups())
+                self._respond(status, content, "application/octet-stream" if status == 200
+                              else "application/json")
+                return
+            match = re.fullmatch(r"/bot([^/]*)/([A-Za-z_]+)/?", path)
             if not match:
                 status, payload = 404, ApiError(404, "Not Found").payload()
             else:
@@ -720,6 +732,8 @@ class FakeTelegram:
             self._rejections: list[dict] = []
             self._callback_answers: list[dict] = []
             self._chat_actions: list[dict] = []
+            self._files: dict[str, dict] = {}  # file_id -> content and its getFile answer
+            self._downloads: list[dict] = []
             self.fault_count = 0
             self.injected_faults: list[dict] = []
             self.get_updates_count = 0
@@ -764,6 +778,12 @@ class FakeTelegram:
         """sendChatAction calls: ``{"chat_id", "action", "timestamp"}``."""
         with self._cond:
             return copy.deepcopy(self._chat_actions)
+
+    @property
+    def downloads(self) -> list[dict]:
+        """File downloads served: ``{"file_path", "file_id", "size", "timestamp"}``."""
+        with self._cond:
+            return copy.deepcopy(self._downloads)
 
     @property
     def commands(self) -> dict[str, list[dict]]:
@@ -1137,13 +1157,7 @@ class FakeTelegram:
              "height": w * 3 // 4, "file_size": w * 100}
             for w in (90, 320, 1280)
         ]
-        content: dict[str, Any] = {"photo": photo}
-        if caption is not None:
-            content["caption"] = caption
-            found = detect_entities(caption)
-            if found:
-                content["caption_entities"] = found
-        return self._push_user_message(chat_id, content, **user_kwargs)
+        return self._push_user_message(chat_id, _with_caption({"photo": photo}, caption), **user_kwargs)
 
     def push_voice(self, chat_id: int, duration: int = 3, **user_kwargs: Any) -> dict:
         """Queue a voice message."""
@@ -1151,6 +1165,36 @@ class FakeTelegram:
         voice = {"file_id": f"VOICE-{unique}", "file_unique_id": unique, "duration": duration,
                  "mime_type": "audio/ogg", "file_size": duration * 4000}
         return self._push_user_message(chat_id, {"voice": voice}, **user_kwargs)
+
+    def push_document(
+        self,
+        chat_id: int,
+        content: bytes,
+        file_name: str | None = "document.txt",
+        mime_type: str | None = None,
+        caption: str | None = None,
+        **user_kwargs: Any,
+    ) -> dict:
+        """Queue a message with a file the user sent (``document``, with ``caption`` if given);
+        the bot fetches it with getFile and a download, as from Telegram.  ``file_name=None``
+        sends a document without a name (Telegram allows that)."""
+        with self._cond:
+            unique = _unique_id()
+            file_id = f"DOCUMENT-{unique}"
+            suffix = re.search(r"\.([A-Za-z0-9]{1,10})$", file_name or "")
+            self._files[file_id] = {
+                "content": bytes(content),
+                "file_unique_id": unique,
+                "file_path": f"documents/file_{len(self._files)}"
+                             + (f".{suffix.group(1).lower()}" if suffix else ""),
+            }
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": unique,
+                                    "file_size": len(content)}
+        if file_name is not None:
+            document["file_name"] = file_name
+        if mime_type:
+            document["mime_type"] = mime_type
+        return self._push_user_message(chat_id, _with_caption({"document": document}, caption), **user_kwargs)
 
     def push_callback(
         self,
@@ -1609,6 +1653,27 @@ class FakeTelegram:
         self._chat_actions.append({"chat_id": chat_id, "action": action, "timestamp": time.time()})
         return True
 
+    def _api_getfile(self, params: dict) -> dict:
+        stored = self._files.get(str(params.get("file_id") or ""))
+        if stored is None:
+            raise _bad_request("invalid file_id")
+        if len(stored["content"]) > MAX_DOWNLOAD_BYTES:
+            raise _bad_request("file is too big")
+        return {"file_id": params["file_id"], "file_unique_id": stored["file_unique_id"],
+                "file_size": len(stored["content"]), "file_path": stored["file_path"]}
+
+    def _serve_file(self, token: str, file_path: str) -> tuple[int, bytes]:
+        """A file download (HTTP GET ``/file/bot<token>/<file_path>``)."""
+        with self._cond:
+            found = next(((file_id, f) for file_id, f in self._files.items()
+                          if f["file_path"] == file_path), None)
+            if token != self.token or found is None:
+                return 404, json.dumps(ApiError(404, "Not Found").payload()).encode()
+            self._downloads.append({"file_path": file_path, "file_id": found[0],
+                                    "size": len(found[1]["content"]), "timestamp": time.time()})
+            self._cond.notify_all()
+            return 200, found[1]["content"]
+
     def _api_close(self, params: dict) -> bool:
         return True
 
@@ -1811,6 +1876,16 @@ def _set_or_pop(target: dict, key: str, value: Any) -> None:
         target.pop(key, None)
     else:
         target[key] = value
+
+
+def _with_caption(content: dict, caption: str | None) -> dict:
+    """A media message's content with its caption and the entities Telegram detects in it."""
+    if caption is not None:
+        content["caption"] = caption
+        found = detect_entities(caption)
+        if found:
+            content["caption_entities"] = found
+    return content
 
 
 def _without_reply(message: dict) -> dict:
