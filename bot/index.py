@@ -27,10 +27,12 @@ import logging
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -47,6 +49,11 @@ FORMAT_VERSION = 4
 #: so upgrading embeds nothing again
 REUSABLE_FORMATS = {2, 3, 4}
 REBUILD_HINT = "run: python run_bot.py index --full"
+#: texts per call to the encoder: one batch of its default size, so that progress can be told
+#: between calls while the batches, and so the vectors, are those of one call over all texts
+EMBED_BATCH = 32
+#: seconds between two progress lines when the output is not a terminal
+PROGRESS_EVERY = 5.0
 
 
 class IndexProblem(Exception):
@@ -81,6 +88,31 @@ class BuildSummary:
                 f"(added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}"
                 f"{', skipped ' + str(len(self.skipped)) if self.skipped else ''}) "
                 f"in {self.seconds:.1f} s, FAISS {self.faiss_type}")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a build's embedding has got; a ``progress`` callback gets one after each batch."""
+
+    done: int
+    total: int
+    #: texts embedded per second so far
+    rate: float
+    #: seconds left at that rate
+    eta: float
+
+    def line(self) -> str:
+        """"embedding passages and sentences: 1200/5000 (24%), 31.0/s, about 2 min left"."""
+        left = "done" if self.done >= self.total else f"about {_duration(self.eta)} left"
+        return (f"embedding passages and sentences: {self.done}/{self.total} "
+                f"({100 * self.done // max(self.total, 1)}%), {self.rate:.1f}/s, {left}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
 # ---------------------------------------------------------------- FAISS
@@ -307,12 +339,23 @@ def build_index(
     ann_threshold: int = 100_000,
     show_progress: bool = False,
     embedder: Embedder | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> BuildSummary:
     """Bring the index in line with the corpus; incremental unless ``full``.
 
     Only new or changed documents are chunked and embedded again; removed ones disappear.
     When nothing changed (same document hashes, model and chunking) it returns at once
     without loading the model.
+
+    Parameters
+    ----------
+    show_progress:
+        Tell the operator how the embedding goes: a progress bar when stderr is a terminal,
+        else (a service, a container log, CI) a log line every :data:`PROGRESS_EVERY` seconds
+        with the rate and the time left.
+    progress:
+        Called with a :class:`Progress` after each batch, in the thread the build runs in
+        (a Telegram message edited as the build goes); it should return quickly.
     """
     t0 = time.perf_counter()
     summary = BuildSummary()
@@ -382,7 +425,7 @@ def build_index(
         texts.extend(embedding_text(p, documents[doc.doc_id]) for p in ps)
         sentence_texts.extend(p.text[s:e] for p in ps for s, e in p.sentences)
     if texts:
-        vecs = embedder.encode_document(texts + sentence_texts, show_progress_bar=show_progress)
+        vecs = _embed(embedder, texts + sentence_texts, show_progress, progress)
         pv, sv = vecs[:len(texts)], vecs[len(texts):]
         pi = si = 0
         for slot, _, ps in to_embed:
@@ -416,6 +459,41 @@ def build_index(
     _write_build(index_dir, manifest, all_passages, documents, vectors, sentences, kind)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _embed(embedder: Embedder, texts: list[str], show_progress: bool,
+           progress: Callable[[Progress], None] | None) -> np.ndarray:
+    """Embed ``texts`` a batch at a time, telling how far it got (see :func:`build_index`)."""
+    bar = None
+    if show_progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(texts), desc="embedding", unit="text", leave=False)
+    parts = []
+    start = last_line = time.perf_counter()
+    try:
+        for i in range(0, len(texts), EMBED_BATCH):
+            batch = texts[i:i + EMBED_BATCH]
+            parts.append(embedder.encode_document(batch, batch_size=EMBED_BATCH))
+            now, done = time.perf_counter(), i + len(batch)
+            rate = done / max(now - start, 1e-9)
+            report = Progress(done, len(texts), rate, (len(texts) - done) / rate)
+            if bar is not None:
+                bar.update(len(batch))
+            elif show_progress and (now - last_line >= PROGRESS_EVERY or done == len(texts)):
+                log.info("%s", report.line())
+                last_line = now
+            if progress is not None:
+                try:
+                    progress(report)
+                except Exception:  # a progress display must not stop a build
+                    log.warning("index: the progress callback failed; the build goes on without it",
+                                exc_info=True)
+                    progress = None
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.vstack(parts)
 
 
 def _write_build(index_dir, manifest, passages, documents, vectors, sentences, kind) -> Path:

@@ -365,3 +365,60 @@ def test_faiss_type_is_exact_for_small_and_approximate_for_large_corpora():
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     ivf = index_mod.make_faiss(vecs, "ivf")
     assert ivf.ntotal == 5000 and ivf.nprobe >= 8
+
+
+@pytest.fixture
+def trade_corpus(tmp_path):
+    """One short document: about 25 passages and sentences, three batches of 8 to embed."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sentences = " ".join(f"Shipment {i} of grain left Klaipėda for Almaty on time." for i in range(20))
+    (corpus / "trade.md").write_text(f"# Trade\n\n{sentences}\n", encoding="utf-8")
+    return corpus
+
+
+def test_off_a_terminal_the_build_logs_progress_lines_with_rate_and_time_left(trade_corpus, tmp_path, embedder,
+                                                                          monkeypatch, caplog, capsys):
+    import logging
+    import math
+    import re
+
+    monkeypatch.setattr(index_mod, "PROGRESS_EVERY", 0.0)  # a line per batch, however fast the machine
+    monkeypatch.setattr(index_mod, "EMBED_BATCH", 8)
+    seen = []
+    with caplog.at_level(logging.INFO, logger="bot.index"):
+        build_index(trade_corpus, tmp_path / "index", embedder=embedder, show_progress=True, progress=seen.append)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("embedding")]
+    total = seen[-1].total
+    assert len(lines) == len(seen) == math.ceil(total / index_mod.EMBED_BATCH) >= 3
+    for line in lines[:-1]:
+        assert re.fullmatch(r"embedding passages and sentences: \d+/\d+ \(\d+%\), \d+\.\d/s, about \d+ (s|min) left",
+                            line), line
+    assert re.fullmatch(rf"embedding passages and sentences: {total}/{total} \(100%\), \d+\.\d/s, done", lines[-1])
+    assert [p.done for p in seen] == [min(total, (k + 1) * index_mod.EMBED_BATCH) for k in range(len(seen))]
+    assert all(p.rate > 0 for p in seen) and seen[-1].eta == 0
+    assert "embedding:" not in capsys.readouterr().err  # no bar drawn off a terminal
+
+
+def test_on_a_terminal_a_bar_and_with_quiet_nothing_but_the_callback(trade_corpus, tmp_path, embedder, monkeypatch,
+                                                                     caplog, capsys):
+    import logging
+
+    monkeypatch.setattr(index_mod, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(index_mod, "EMBED_BATCH", 8)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with caplog.at_level(logging.INFO, logger="bot.index"):
+        build_index(trade_corpus, tmp_path / "index", embedder=embedder, show_progress=True)
+        seen = []
+        build_index(trade_corpus, tmp_path / "index", embedder=embedder, full=True, progress=seen.append)
+    assert "embedding:" in capsys.readouterr().err  # the tqdm bar
+    assert not [r for r in caplog.records if r.getMessage().startswith("embedding")]
+    assert seen and seen[-1].done == seen[-1].total
+
+
+def test_a_failing_progress_callback_does_not_stop_the_build(trade_corpus, tmp_path, embedder):
+    def broken(report):
+        raise RuntimeError("the chat is gone")
+
+    summary = build_index(trade_corpus, tmp_path / "index", embedder=embedder, progress=broken)
+    assert summary.added == ["trade"] and load_index(tmp_path / "index", embedder.id).passages
