@@ -35,7 +35,7 @@ def setup_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
     )
     for noisy in ("httpx", "httpcore", "faiss", "faiss.loader", "bm25s", "sentence_transformers",
-                  "telegram.ext.Updater", "apscheduler", "matplotlib"):
+                  "telegram.ext.Updater", "apscheduler", "matplotlib", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -50,7 +50,7 @@ def cmd_index(args, settings: Settings) -> int:
 
     summary = build_index(settings.corpus_dir, settings.index_dir, settings.embedder, full=args.full,
                           faiss_type=settings.faiss_index, ann_threshold=settings.ann_threshold,
-                          show_progress=sys.stderr.isatty() and not args.quiet)
+                          show_progress=not args.quiet)
     print(summary.line())
     for doc in summary.skipped:
         print(f"  skipped (see warnings above): {doc}")

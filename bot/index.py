@@ -39,6 +39,8 @@ import numpy as np
 from . import corpus as corpus_mod
 from .chunking import ChunkSettings, Passage, chunk_document
 from .embedding import Embedder, expected_id, load_embedder
+from . import known_questions
+from .about import About
 from .lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
@@ -184,6 +186,14 @@ class SearchIndex:
     sentence_offsets: np.ndarray
     faiss: object
     lexical: LexicalIndex
+    #: questions asked before about this corpus and their vectors (:mod:`bot.known_questions`)
+    questions: list = field(default_factory=list)
+    question_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
+    @property
+    def about(self) -> About:
+        """What the corpus is about (its ``about.toml``, or its titles): what the bot says it knows."""
+        return About.from_dict(self.manifest.get("about"))
 
     @property
     def embedder_id(self) -> str:
@@ -262,8 +272,9 @@ def load_index(index_dir: Path, embedder_id: str | None = None) -> SearchIndex:
     offsets = np.zeros(len(passages), dtype=np.int64)
     if passages:
         offsets[1:] = np.cumsum([len(p.sentences) for p in passages])[:-1]
+    questions, question_vectors = known_questions.load(build)
     return SearchIndex(build, manifest, passages, documents, vectors, sentence_vectors,
-                       offsets, fidx, lexical)
+                       offsets, fidx, lexical, questions, question_vectors)
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -369,7 +380,7 @@ def build_index(
         hashes = {doc_id: corpus_mod.fingerprint(p) for doc_id, p in files.items()}
         old = {d: v["hash"] for d, v in prev["documents"].items()}
         old.update({d: v for d, v in prev.get("skipped", {}).items()})
-        if hashes == old:
+        if hashes == old and prev.get("extras") == _extras(corpus_dir):
             try:
                 _check_files(prev_build, prev)
                 summary.unchanged = True
@@ -435,6 +446,12 @@ def build_index(
             pi += len(ps)
             si += ns
 
+    # questions asked before about this corpus: only new ones are embedded
+    asked = known_questions.read(corpus_dir)
+    earlier = known_questions.previous_vectors(prev_build) if prev and not full \
+        and prev["embedder"]["id"] == embedder.id else {}
+    asked_vectors = known_questions.embed(asked, embedder, earlier)
+
     vectors = np.ascontiguousarray(np.vstack(vec_parts), dtype=np.float32)
     sentences = np.ascontiguousarray(np.vstack(sent_parts), dtype=np.float32)
     kind = choose_faiss_type(len(all_passages), faiss_type, ann_threshold)
@@ -454,9 +471,13 @@ def build_index(
             for d in docs
         },
         "skipped": skipped,
+        "about": About.read(corpus_dir, [documents[d.doc_id].get("title", "") for d in docs]).as_dict(),
+        "extras": _extras(corpus_dir),
+        "questions": len(asked),
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    _write_build(index_dir, manifest, all_passages, documents, vectors, sentences, kind)
+    _write_build(index_dir, manifest, all_passages, documents, vectors, sentences, kind,
+                 (asked, asked_vectors))
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -496,7 +517,15 @@ def _embed(embedder: Embedder, texts: list[str], show_progress: bool,
     return np.vstack(parts)
 
 
-def _write_build(index_dir, manifest, passages, documents, vectors, sentences, kind) -> Path:
+def _extras(corpus_dir: Path) -> dict[str, str]:
+    """Fingerprints of what the corpus holds besides documents (its ``about.toml`` and known
+    questions): a change to either makes ``index`` build again."""
+    about = Path(corpus_dir) / "about.toml"
+    return {"about": corpus_mod.fingerprint(about) if about.is_file() else "",
+            "questions": known_questions.fingerprint(corpus_dir)}
+
+
+def _write_build(index_dir, manifest, passages, documents, vectors, sentences, kind, asked=None) -> Path:
     import faiss
 
     builds = index_dir / "builds"
@@ -512,6 +541,8 @@ def _write_build(index_dir, manifest, passages, documents, vectors, sentences, k
     np.save(tmp / "sentences.npy", sentences)
     faiss.write_index(make_faiss(vectors, kind), str(tmp / "faiss.index"))
     LexicalIndex.build([lexical_text(p) for p in passages], [p.language for p in passages]).save(tmp / "bm25")
+    if asked and asked[0]:
+        known_questions.save(tmp, *asked)
     manifest["files"] = {
         str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
     }
