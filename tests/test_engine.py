@@ -490,12 +490,13 @@ def test_near_topic_questions_like_known_out_of_domain_ones_are_refused(engine):
 
 
 def test_a_calibration_using_features_this_version_lacks_is_not_used(tmp_path, monkeypatch, caplog):
+    import bot.confidence as confidence
     import bot.retrieval as retrieval
 
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps({"features": ["dense", "no_such_feature"], "mean": [0, 0], "std": [1, 1],
                                 "weights": [1, 1], "bias": 0, "threshold": 0.5}), encoding="utf-8")
-    monkeypatch.setattr(retrieval, "CALIBRATION_FILE", path)
+    monkeypatch.setattr(confidence, "CALIBRATION_FILE", path)
     retrieval.calibration.cache_clear()
     try:
         assert retrieval.calibration() == {}
