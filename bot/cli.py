@@ -153,51 +153,67 @@ def _chat_json_line(engine, conv, line: str) -> dict:
 
 
 def cmd_eval(args, settings: Settings) -> int:
+    """Score QA sets (the seed corpus's by default), or cross-validate (--cv), or fit (--fit)."""
+    from .embedding import load_embedder
+
+    if args.fit:
+        from .fitting import fit_deployed
+
+        print(fit_deployed(load_embedder(settings.embedder)))
+        if not (args.cv or args.corpus or args.all_sets):
+            return 0
+    if args.cv:
+        return _eval_cv(args, settings)
+    if args.corpus and args.corpus != qasets.SEED:
+        return _eval_corpus(args, settings)
+    return _eval_seed(args, settings)
+
+
+def _eval_cv(args, settings: Settings) -> int:
+    """Leave one corpus out: each development corpus scored by models fitted on the others."""
+    from .embedding import load_embedder
+    from .fitting import development_corpora, leave_one_corpus_out, misses, table
+
+    names = args.corpora.split(",") if args.corpora else None
+    runs = development_corpora(load_embedder(settings.embedder), names)
+    rows = leave_one_corpus_out(runs)
+    print(f"leave-one-corpus-out over {len(runs)} corpora ({', '.join(runs)}): each row scored by models fitted "
+          "on the other corpora only, with no question memory; hit@3 as answered counts a refusal as a miss")
+    print(table(rows))
+    if args.verbose:
+        print(misses(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps({r.name: {k: v.as_dict() for k, v in r.scores.items()} | {
+            "baselines": r.baselines, "auroc": r.auroc} for r in rows}, indent=1))
+    return 0
+
+
+def _eval_corpus(args, settings: Settings) -> int:
+    """One set of an evaluation corpus, scored with the models the bot uses (no refit), over the
+    corpus's own index; a final set is measured once, after the design is fixed."""
+    from .embedding import load_embedder
+    from .fitting import misses, open_corpus, score, table
+
+    corpus = qasets.corpus(args.corpus)
+    name = args.set if args.set != FINAL_SET else (corpus.final or corpus.training[0])
+    run = open_corpus(corpus, load_embedder(settings.embedder), [name], memory=True)
+    row = score(run)
+    row.name = f"{corpus.name}/{name}"
+    print(f"{corpus.name}, set {name!r}: {len(run.qa)} questions, {len(run.dialogues)} dialogues, "
+          "the deployed models (no refit)")
+    print(table([row]))
+    if args.verbose:
+        print(misses([row]))
+    return 0
+
+
+def _eval_seed(args, settings: Settings) -> int:
+    """The seed corpus's sets over the deployed index, with its question memory (each training
+    writer's own questions left out when its set is scored)."""
     from .evaluation import evaluate, report
 
     engine = _engine(settings)
-    fit_sets = TRAINING_SETS
-    # each training set's (questions, dialogues), read once for fitting and cross-validation
-    sets = {s: qasets.seed_set(s).load(group=s) for s in fit_sets}
-    fit_qa = [i for qa, _ in sets.values() for i in qa]
-    if args.fit_ranker:
-        from .evaluation import RANKER_FEATURES, build_memory, fit_ranker_model
-        from .retrieval import MEMORY_FILE, RANKER_FILE, question_memory, ranker_model
-
-        fit_dialogues = [d for _, dl in sets.values() for d in dl]
-        memory = build_memory(engine, fit_qa, fit_dialogues)
-        engine.retriever.use_memory(memory)
-        model = fit_ranker_model(engine, fit_qa, fit_dialogues)
-        # for a document added since: ranked without the earlier questions (see Retriever.search)
-        plain = fit_ranker_model(engine, fit_qa, fit_dialogues,
-                                 features=tuple(f for f in RANKER_FEATURES if f != "asked"))
-        model["without_memory"] = {k: plain[k] for k in ("features", "mean", "std", "weights", "show_margin")}
-        RANKER_FILE.write_text(json.dumps(model, indent=1))
-        memory.save(MEMORY_FILE)
-        print(f"ranker fitted on eval/qa_*.jsonl + eval/dialogues_*.jsonl ({', '.join(fit_sets)}; "
-              f"{model['fitted_on']} questions) -> {RANKER_FILE.relative_to(ROOT)}, "
-              f"{len(memory.docs)} earlier questions -> {MEMORY_FILE.relative_to(ROOT)}")
-        ranker_model.cache_clear()
-        question_memory.cache_clear()
-        engine = _engine(settings)
-    if args.calibrate:
-        from .evaluation import calibrate
-        from .retrieval import CALIBRATION_FILE, EXEMPLARS_FILE, save_calibration
-
-        model = calibrate(engine, fit_qa)
-        save_calibration(model)
-        print(f"calibrated on eval/qa_{{{','.join(fit_sets)}}}.jsonl ({model['fitted_on']} questions): threshold "
-              f"{model['threshold']:.3f} -> {CALIBRATION_FILE.relative_to(ROOT)}, {EXEMPLARS_FILE.relative_to(ROOT)}")
-        engine = _engine(settings)
-    if args.cv:
-        from .evaluation import cross_validate
-
-        for label, hand in (("learned ranker", False), ("hand-set fusion", True)):
-            scores, lines = cross_validate(engine, sets, hand=hand)
-            print(f"cross-validation, {label}: each of {', '.join(fit_sets)} scored by models fitted on the others")
-            print("\n".join(lines))
-            print(report(scores, verbose=args.verbose) + "\n")
-        return 0
+    sets = {s: qasets.seed_set(s).load(group=s) for s in TRAINING_SETS}
     names = list(qasets.corpus(qasets.SEED).sets) if args.all_sets else [qasets.seed_set(args.set)]
     figures = {}
     memory, leave_out = engine.retriever.memory
@@ -254,18 +270,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--json", action="store_true", help="JSON lines: one question per input line")
     p = sub.add_parser("eval", help="measure retrieval on the QA set")
-    p.add_argument("--set", default=FINAL_SET,
-                   choices=[s.name for s in qasets.corpus(qasets.SEED).sets] or [FINAL_SET])
+    p.add_argument("--set", default=FINAL_SET, help=f"the QA set (default: the seed corpus's final test, {FINAL_SET})")
     p.add_argument("--all-sets", action="store_true",
                    help="score every QA set of the seed corpus in turn (its own questions left out of the memory)")
     p.add_argument("--verbose", action="store_true", help="list the misses")
-    p.add_argument("--calibrate", action="store_true",
-                   help=f"first refit the answer/refuse model on the training sets ({', '.join(TRAINING_SETS)}; writes bot/calibration.json)")
-    p.add_argument("--fit-ranker", action="store_true",
-                   help=f"first refit the passage ranker on the training sets ({', '.join(TRAINING_SETS)}; writes bot/ranker.json)")
+    p.add_argument("--fit", action="store_true",
+                   help="first fit the ranker and the answer/refuse model on every development corpus in "
+                        "eval/corpora (for the embedder in use; writes bot/ranker.json, bot/calibration.json)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--cv", action="store_true",
-                   help="cross-validate the ranker and the refusal model over the training sets (leave one set out)")
+                   help="leave-one-corpus-out: score each development corpus in eval/corpora with models "
+                        "fitted on the other corpora only (never on a question about it), one row per corpus "
+                        "with plain and z-scored dense baselines")
+    p.add_argument("--corpora", metavar="A,B", help="with --cv: only these corpora")
+    p.add_argument("--corpus", metavar="NAME", help="score a set of another evaluation corpus (eval/corpora/NAME) "
+                                                    "with the deployed models over its own index")
     p.add_argument("--baselines", action="store_true", help="also score plain dense, per-language dense and BM25")
     p = sub.add_parser("bench", help="run the benchmarks and write BENCHMARKS.md")
     p.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")

@@ -1,10 +1,9 @@
 """Answer, hedge or refuse: how sure the retriever is that its best passage answers.
 
-A logistic model (fitted on the training QA sets, ``python run_bot.py eval --calibrate``,
-``bot/calibration.json``) over the best passage's raw similarity, how far it stands out, its
+A logistic model (fitted across the development corpora, ``python run_bot.py eval --fit``,
+``bot/calibration.json``, one per embedder) over the best passage's raw similarity, how far it stands out, its
 word coverage, the question's closeness to the corpus, whether the passage lacks the kind of
-answer or the year asked for, and how much the question resembles known out-of-domain questions
-more than answerable ones (:func:`exemplar`). Below the calibrated threshold the answer is "not
+answer or the year asked for, and how far the passage stands out among the question's candidates. Below the calibrated threshold the answer is "not
 in these documents", below the "sure" level it is given with a "not sure" note.
 """
 from __future__ import annotations
@@ -21,14 +20,10 @@ from .hits import Retrieval
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-#: the training questions' vectors and labels behind :func:`exemplar`
-EXEMPLARS_FILE = Path(__file__).with_name("exemplars.npz")
-#: nearest training questions of each kind the exemplar feature averages over
-EXEMPLAR_K = 3
 
 #: what the answer/refuse model may look at (see :func:`features`)
 FEATURES = ("dense", "sentence", "fused", "margin_second", "margin_median", "coverage", "domain",
-            "slot", "year", "exemplar")
+            "slot", "year", "dense_zg", "sentence_zg")
 
 
 def features(result: Retrieval, names: tuple[str, ...] | None = None) -> np.ndarray:
@@ -38,8 +33,8 @@ def features(result: Retrieval, names: tuple[str, ...] | None = None) -> np.ndar
     margin over the runner-up and over the median (how far it stands out), and the
     idf-weighted share of the question's words it contains (lexical evidence), the
     question's closeness to the corpus centroid, whether the passage lacks the kind of
-    answer or the year the question asks for (:mod:`bot.slots`), and its resemblance to
-    known out-of-domain questions (:func:`exemplar`).
+    answer or the year the question asks for (:mod:`bot.slots`), and
+    how far the passage and its sentence stand out among the candidates (z-scores).
     ``names`` picks a subset (the calibrated model's own list).
     """
     hits, fused = result.hits, result.fused
@@ -47,14 +42,21 @@ def features(result: Retrieval, names: tuple[str, ...] | None = None) -> np.ndar
     second = hits[1].score if len(hits) > 1 else float(np.median(fused))
     values = {"dense": top.dense, "sentence": top.sentence_score, "fused": top.score,
               "margin_second": top.score - second, "margin_median": top.score - float(np.median(fused)),
-              "coverage": top.coverage, "domain": result.domain, "slot": result.slot, "year": result.year,
-              "exemplar": result.exemplar}
+              "coverage": top.coverage, "domain": result.domain, "slot": result.slot, "year": result.year}
+    if result.rows is not None and result.rank_features is not None:
+        # how far the passage and its best sentence stand out among this question's candidates
+        # (z-scores over all of them): a scale any corpus and encoder share
+        from .features import RANK_FEATURES
+
+        j = int(np.flatnonzero(result.rows == top.row)[0])
+        values["dense_zg"] = float(result.rank_features[j, RANK_FEATURES.index("dense_zg")])
+        values["sentence_zg"] = float(result.rank_features[j, RANK_FEATURES.index("sentence_zg")])
     return np.array([values[n] for n in (names or FEATURES)], dtype=np.float64)
 
 
 def confidence(result: Retrieval, model: dict | None) -> float:
     """A 0..1 confidence that the top passage answers: a logistic model over
-    :func:`features`, fitted on the training QA sets (``python run_bot.py eval --calibrate``).
+    :func:`features`, fitted across corpora (``python run_bot.py eval --fit``).
 
     The model is fitted per embedder; with an embedder it was not fitted for (``model`` None),
     the confidence is the top passage's raw cosine and nothing is refused.
@@ -86,32 +88,6 @@ def sure_threshold(model: dict | None, fixed: float | None = None) -> float:
     return max(refuse, float(model.get("sure", refuse)))
 
 
-def exemplar(q: np.ndarray, exemplars: tuple[np.ndarray, np.ndarray], leave_out: int | None = None) -> float:
-    """How much more the question resembles the known out-of-domain questions than the known
-    answerable ones: mean cosine to its :data:`EXEMPLAR_K` nearest out-of-domain training
-    questions minus the same for answerable ones (0 when either kind is missing).
-
-    Near-topic questions the documents do not answer ("What is the population of
-    Kazakhstan?") retrieve passages about the same countries and numbers, so nothing the
-    retriever computes sets them apart; but people ask such questions again and again, in
-    both languages, and their vectors sit near the ones seen in training. ``exemplars``:
-    vectors, 1 = answerable / 0 = out-of-domain; ``leave_out`` skips one of them (a training
-    question scored against the others).
-    """
-    vectors, labels = exemplars
-    # not BLAS: see bot.memory.MemoryVotes.vote
-    sims = np.einsum("ij,j->i", vectors, q.astype(np.float32, copy=False)).astype(np.float64)
-    if leave_out is not None:
-        sims[leave_out] = np.nan
-    near = []
-    for label in (0, 1):
-        s = sims[(labels == label) & ~np.isnan(sims)]
-        if s.size == 0:
-            return 0.0
-        near.append(float(np.sort(s)[-EXEMPLAR_K:].mean()))
-    return near[0] - near[1]
-
-
 def centroids(vectors: np.ndarray, languages: np.ndarray) -> dict[str, np.ndarray]:
     """The normalised mean passage vector of each language, and of all passages ("all")."""
     out = {}
@@ -132,39 +108,38 @@ def domain(q: np.ndarray, language: str | None, centres: dict[str, np.ndarray]) 
 
 
 @lru_cache(maxsize=1)
-def calibration() -> dict:
-    """The fitted confidence model (see :func:`bot.evaluation.calibrate`), with its exemplars
-    when the model uses them."""
+def calibration_file() -> dict:
+    """The fitted confidence models as stored (one per embedder); {} when absent."""
     try:
-        model = calibration_arrays(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")))
+        return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def calibration(embedder_id: str) -> dict:
+    """The confidence model fitted for ``embedder_id`` (see :func:`bot.fitting.fit_across`);
+    {} when there is none or it uses features this version does not compute."""
+    from .hits import for_embedder
+
+    model = calibration_arrays(for_embedder(calibration_file(), embedder_id))
     unknown = set(model.get("features", ())) - set(FEATURES)
     if unknown:
         log.warning("%s uses features this version does not compute (%s): the answer/refuse model is "
-                    "not used (run: python run_bot.py eval --calibrate)", CALIBRATION_FILE.name, ", ".join(sorted(unknown)))
+                    "not used (run: python run_bot.py eval --fit)", CALIBRATION_FILE.name, ", ".join(sorted(unknown)))
         return {}
-    if "exemplar" in model.get("features", ()):
-        try:
-            with np.load(EXEMPLARS_FILE) as data:
-                model["exemplars"] = data["vectors"].astype(np.float32)
-                model["exemplar_labels"] = data["labels"].astype(np.int8)
-        except (OSError, ValueError, KeyError):
-            log.warning("%s is missing or damaged: the answer/refuse model is not used "
-                        "(run: python run_bot.py eval --calibrate)", EXEMPLARS_FILE.name)
-            return {}
     return model
 
 
-def save_calibration(model: dict) -> None:
-    """Write a model from :func:`bot.evaluation.calibrate`: numbers as JSON, exemplars as npz."""
-    plain = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in model.items()
-             if k not in ("exemplars", "exemplar_labels")}
-    CALIBRATION_FILE.write_text(json.dumps(plain, indent=1))
-    if "exemplars" in model:
-        np.savez_compressed(EXEMPLARS_FILE, vectors=np.asarray(model["exemplars"], dtype=np.float16),
-                            labels=np.asarray(model["exemplar_labels"], dtype=np.int8))
-    calibration.cache_clear()
+def save_models(path: Path, embedder_id: str, model: dict) -> None:
+    """Store ``model`` as the one fitted for ``embedder_id`` in ``path`` (the others kept)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    per = stored.get("per_embedder", {})
+    per[embedder_id] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in model.items()}
+    path.write_text(json.dumps({"per_embedder": per}, indent=1))
+    calibration_file.cache_clear()
 
 
 def calibration_arrays(model: dict) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,11 @@ from . import qasets
 from .config import ROOT
 from .embedding import Embedder
 from .engine import Engine
-from .evaluation import (SliceScore, _norm, _per_writer, _targets, evaluate, fit_ranker, fit_refusal,
-                         ranker_training_data)
+from .evaluation import SliceScore, _last_turn_query, _norm, _targets, evaluate
 from .index import build_index, load_index
-from .retrieval import LinearRanker, Retriever, _zscores, calibration_arrays
+from .learning import MAX_REFUSED, fit_ranker, fit_refusal
+from .memory import index_memory
+from .retrieval import CALIBRATION_FILE, RANKER_FILE, LinearRanker, Retriever, _zscores, calibration_arrays, save_models
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +36,17 @@ log = logging.getLogger(__name__)
 CACHE_DIR = ROOT / "eval" / ".indexes"
 #: the five language directions every table reports
 DIRECTIONS = ("en-en", "en-lt", "lt-lt", "lt-en", "lt-nodiac")
-#: what the answer/refuse model looks at when fitted across corpora: no exemplar questions (they
-#: are one corpus's) and nothing but what any corpus's own retrieval gives
-CROSS_FEATURES = tuple(f for f in Retriever.FEATURES if f != "exemplar")
-#: the passage ranker's features when fitted across corpora (no question memory)
+#: what the answer/refuse model looks at: nothing but what any corpus's own retrieval gives
+CROSS_FEATURES = Retriever.FEATURES
+#: the passage ranker's features without the question memory: per-language z-scores of dense and
+#: best-sentence cosine, per-language BM25 and word-prefix BM25, numbers, whether the passage is in
+#: the question's language, BM25 and prefix BM25 against all passages, dense and sentence cosine
+#: standardised over all candidates, word coverage, and the BM25 of the question translated word
+#: by word into the other language
 CROSS_RANKER = ("dense_z", "sentence_z", "lex_lang", "cog_lang", "numbers", "same_language", "lex_global",
                 "cog_global", "dense_zg", "sentence_zg", "coverage", "trans_lang")
+#: with the question memory: the vote of the nearest earlier questions too
+MEMORY_RANKER = (*CROSS_RANKER, "asked")
 
 
 @dataclass
@@ -57,14 +64,15 @@ class CorpusRun:
 
 
 def open_corpus(corpus: qasets.EvalCorpus, embedder: Embedder, sets: list[str] | None = None,
-                cache: Path = CACHE_DIR) -> CorpusRun:
+                cache: Path = CACHE_DIR, memory: bool = False) -> CorpusRun:
     """Build (or bring up to date) the corpus's index and load an engine over it, with the
     questions of ``sets`` (default: the corpus's cross-validation sets, see :func:`cv_sets`)."""
     index_dir = cache / corpus.name
     index_dir.mkdir(parents=True, exist_ok=True)
     build_index(corpus.corpus_dir, index_dir, embedder=embedder)
     engine = Engine(load_index(index_dir, embedder.id), embedder)
-    engine.retriever.use_memory(None)  # a corpus the models never saw has no earlier questions
+    if not memory:  # a corpus the models never saw has no earlier questions
+        engine.retriever.use_memory(None)
     qa, dialogues = [], []
     for name in (sets if sets is not None else cv_sets(corpus)):
         q, d = corpus.set(name).load(group=f"{corpus.name}/{name}")
@@ -89,12 +97,57 @@ def development_corpora(embedder: Embedder, names: list[str] | None = None) -> d
             continue
         if not cv_sets(corpus):
             continue  # only a final test: measured once, never fitted on
+        if not corpus.corpus_dir.is_dir():
+            continue  # documents fetched on demand (the GIMP manual: bench --gimp)
         log.info("opening QA corpus %s", corpus.name)
         out[corpus.name] = open_corpus(corpus, embedder)
     return out
 
 
 # ---------------------------------------------------------------- fitting
+
+def _per_writer(retriever: Retriever, entries: list, item_of) -> Iterator[list]:
+    """``entries`` grouped by the QA set (writer) of their item (``item_of(entry)``), each group
+    yielded while the question memory leaves that writer's own questions out, as an unseen
+    writer's questions would be ranked; the memory is put back afterwards."""
+    memory, leave_out = retriever.memory
+    groups: dict[str, list] = defaultdict(list)
+    for entry in entries:
+        groups[item_of(entry).get("group", "")].append(entry)
+    try:
+        for group, members in groups.items():
+            if memory is not None:
+                retriever.use_memory(memory, leave_out | {group})
+            yield members
+    finally:
+        if memory is not None:
+            retriever.use_memory(memory, leave_out)
+
+
+def _queries(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple[str, object, dict]]:
+    """(query, expect, item) per answerable question, and per dialogue its last turn as the
+    conversation resolves it."""
+    out = [(item["question"], item["expect"], item) for item in qa if item.get("expect") is not None]
+    out += [(_last_turn_query(engine, dlg), dlg["expect"], dlg) for dlg in dialogues if dlg.get("expect") is not None]
+    return out
+
+
+def ranker_training_data(engine: Engine, qa: list[dict], dialogues: list[dict] = ()) -> list[tuple]:
+    """(features of every candidate passage, which contain the answer) per answerable question,
+    and per dialogue its last turn as the conversation resolves it. With a question memory in
+    use, each question is ranked without its own set's questions in it (as an unseen writer's
+    would be)."""
+    texts = [_norm(p.text) for p in engine.index.passages]
+    data = []
+    for queries in _per_writer(engine.retriever, _queries(engine, qa, dialogues), lambda q: q[2]):
+        for query, expect, _ in queries:
+            result = engine.retriever.search(query, k=1)
+            targets = _targets(expect)
+            labels = np.array([any(t in texts[r] for t in targets) for r in result.rows])
+            data.append((result.rank_features, labels))
+    return data
+
+
 
 def _corpus_weights(counts: dict[str, int]) -> dict[str, float]:
     """Per-item weight so that every corpus weighs the same in total."""
@@ -154,13 +207,16 @@ def refusal_rows(run: CorpusRun, features: tuple[str, ...] = CROSS_FEATURES) -> 
 
 
 def fit_across(runs: dict[str, CorpusRun], data: dict[str, list[tuple]], training: list[str],
-               features: tuple[str, ...] = CROSS_FEATURES, max_refused: float = 0.03) -> tuple[LinearRanker, dict]:
-    """The ranker and the answer/refuse model fitted on the ``training`` corpora only."""
+               features: tuple[str, ...] = CROSS_FEATURES, max_refused: float = MAX_REFUSED,
+               rankers: dict[str, LinearRanker] | None = None) -> tuple[LinearRanker, dict]:
+    """The ranker and the answer/refuse model fitted on the ``training`` corpora only; the
+    refusal model sees each corpus ranked by ``rankers[name]`` when given (a corpus with a
+    question memory by the ranker that uses it), else by the ranker fitted here."""
     ranker = fit_ranker_across({n: data[n] for n in training})
     Xs, ys, ws = [], [], []
     for name in training:
         run = runs[name]
-        run.engine.retriever.use_models(ranker, None)
+        run.engine.retriever.use_models((rankers or {}).get(name, ranker), None)
         X, y = refusal_rows(run, features)
         Xs.append(X)
         ys.append(y)
@@ -251,7 +307,7 @@ def score(run: CorpusRun) -> CorpusRow:
 
 
 def leave_one_corpus_out(runs: dict[str, CorpusRun], features: tuple[str, ...] = CROSS_FEATURES,
-                         max_refused: float = 0.03) -> list[CorpusRow]:
+                         max_refused: float = MAX_REFUSED) -> list[CorpusRow]:
     """Each corpus scored by models fitted on the other corpora only; the engines' own models
     are put back afterwards."""
     saved = {n: r.engine.retriever.models for n, r in runs.items()}
@@ -268,6 +324,37 @@ def leave_one_corpus_out(runs: dict[str, CorpusRun], features: tuple[str, ...] =
         for n, r in runs.items():
             r.engine.retriever.use_models(*saved[n])
     return rows
+
+
+def fit_deployed(embedder: Embedder) -> str:
+    """Fit the models the bot uses on every development corpus and store them for ``embedder``
+    (``bot/ranker.json``, ``bot/calibration.json``): the ranker without the memory, the ranker
+    with it (fitted where a corpus has earlier questions, each writer left out of the memory
+    while its own questions are ranked), and the refusal model seeing each corpus as the bot
+    will (with its memory when it has one). Returns a line saying what was fitted."""
+    runs = development_corpora(embedder)
+    plain = ranker_data(runs)
+    for run in runs.values():  # the corpora's own earlier questions, where they have any
+        run.engine.retriever.use_memory(index_memory(run.engine.index, embedder.id))
+    remembered = {n: ranker_training_data(r.engine, r.qa, r.dialogues) if r.engine.retriever.memory[0] else plain[n]
+                  for n, r in runs.items()}
+    with_memory = fit_ranker_across(remembered, MEMORY_RANKER)
+    by_corpus = {n: with_memory for n, r in runs.items() if r.engine.retriever.memory[0]}
+    ranker, model = fit_across(runs, plain, list(runs), rankers=by_corpus)
+    stored = {"features": list(ranker.features), "weights": ranker.weights.tolist(), "mean": ranker.mean.tolist(),
+              "std": ranker.std.tolist(), "show_margin": ranker.show_margin}
+    full = {"features": list(with_memory.features), "weights": with_memory.weights.tolist(),
+            "mean": with_memory.mean.tolist(), "std": with_memory.std.tolist(),
+            "show_margin": with_memory.show_margin, "without_memory": stored, "embedder": embedder.id,
+            "corpora": list(runs)}
+    save_models(RANKER_FILE, embedder.id, full)
+    model["corpora"] = list(runs)
+    save_models(CALIBRATION_FILE, embedder.id, model)
+    from .ranker import ranker_model
+
+    ranker_model.cache_clear()
+    return (f"fitted on {len(runs)} corpora ({', '.join(runs)}) for {embedder.id}: "
+            f"refusal threshold {model['threshold']:.3f} -> {RANKER_FILE.name}, {CALIBRATION_FILE.name}")
 
 
 # ---------------------------------------------------------------- the table

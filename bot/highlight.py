@@ -56,9 +56,6 @@ class Highlighter:
             names = self.names(p.doc_id)
             score = score - self.settings.w_slot_highlight * np.array(
                 [slots.missing_slot(asked, p.text[s:e], names) for s, e in p.sentences], dtype=np.float32)
-        if self.settings.w_reversed_highlight and slots.direction(asked)[1]:
-            score = score - self.settings.w_reversed_highlight * np.array(
-                [slots.reversed_direction(asked, p.text[s:e]) for s, e in p.sentences], dtype=np.float32)
         return int(np.argmax(score))
 
     def duplicate(self, a: int, a_sentence: int, b: int) -> bool:

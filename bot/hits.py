@@ -40,11 +40,6 @@ class RetrievalSettings:
     #: that is about the same thing but does not answer (0.83 → 0.90 of highlights on the
     #: answering sentence over the eight QA sets; a plateau from 0.4 to 0.8)
     w_highlight_words: float = 0.5
-    #: a sentence that points the other way from the question ("Kazakh companies are present in
-    #: Lithuania" for "Lithuanian firms in Kazakhstan?", :func:`bot.slots.reversed_direction`)
-    #: loses this much when the highlight is chosen (highlights on the answering sentence over the
-    #: 13 training sets: 0.878 -> 0.893; a plateau from 0.1 to 0.5)
-    w_reversed_highlight: float = 0.2
     #: a follow-up's highlight prefers (by this × the share of its words held) a sentence built
     #: like the one the previous answer highlighted: "o importas?" after "• Eksportas sudaro
     #: 390,83 mln. eurų ..." is answered by "• Importas sudaro 606,16 mln. eurų ..."
@@ -97,3 +92,15 @@ class Retrieval:
     #: candidate passage rows and their ranker features (columns :data:`bot.features.RANK_FEATURES`)
     rows: np.ndarray | None = None
     rank_features: np.ndarray | None = None
+
+
+def for_embedder(fitted: dict, embedder_id: str) -> dict:
+    """The model fitted for ``embedder_id`` out of a fitted-models file ({} when none was).
+
+    ``bot/ranker.json`` and ``bot/calibration.json`` keep one model per embedder under
+    ``"per_embedder"``: scores differ in scale from one encoder to another, so nothing fitted
+    with one is used with another. (A file holding a single model names its embedder.)
+    """
+    if "per_embedder" in fitted:
+        return dict(fitted["per_embedder"].get(embedder_id) or {})
+    return dict(fitted) if fitted.get("embedder") == embedder_id else {}

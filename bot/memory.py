@@ -11,13 +11,10 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-#: the training questions behind the "asked" ranker feature (:class:`QuestionMemory`)
-MEMORY_FILE = Path(__file__).with_name("memory.npz")
 #: nearest earlier questions that vote in the "asked" ranker feature
 KNN_K = 5
 
@@ -29,7 +26,7 @@ def normalise(text: str) -> str:
 
 @dataclass
 class QuestionMemory:
-    """Questions asked before (the training QA sets), each with the phrase its answer holds.
+    """Questions asked before about a corpus, each with the phrase its answer holds.
 
     A new question that closely resembles an earlier one is evidence for the passage that
     answered it: people ask about the same facts in many wordings and both languages, and the
@@ -86,10 +83,15 @@ class QuestionMemory:
             return None
 
 
-@lru_cache(maxsize=1)
-def question_memory() -> QuestionMemory | None:
-    """The earlier questions the ranker was fitted with (see :class:`QuestionMemory`)."""
-    return QuestionMemory.load(MEMORY_FILE) if MEMORY_FILE.exists() else None
+def index_memory(index, embedder_id: str) -> QuestionMemory | None:
+    """The questions asked before about the indexed corpus (its ``questions.jsonl``, embedded by
+    ``index``: :mod:`bot.known_questions`), or None when it has none."""
+    questions = getattr(index, "questions", None) or []
+    vectors = getattr(index, "question_vectors", None)
+    if not questions or vectors is None or len(vectors) != len(questions):
+        return None
+    return QuestionMemory(np.asarray(vectors, dtype=np.float32), [tuple(normalise(p) for p in q.expect) for q in questions],
+                          [q.doc for q in questions], [q.group or q.source for q in questions], embedder_id)
 
 
 class MemoryVotes:

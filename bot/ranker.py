@@ -1,10 +1,10 @@
 """The learned ranker: one score per candidate passage from its evidence (:mod:`bot.features`).
 
-A linear model over standardised features, fitted listwise on the training QA sets
-(``python run_bot.py eval --fit-ranker``, ``bot/ranker.json``); for an embedder it was not fitted
+A linear model over standardised features, fitted listwise on the questions of several corpora
+across the development corpora (``python run_bot.py eval --fit``, ``bot/ranker.json``, one model per embedder); for an embedder it was not fitted
 for, the hand-set fusion of :class:`bot.hits.RetrievalSettings` in the same form. The fitted file
-also holds a ranker fitted without the question memory: a document added since the fit has no
-earlier questions, and is ranked on its own evidence (:meth:`bot.retrieval.Retriever.search`).
+also holds a ranker fitted without the question memory: a corpus (or a document) nobody asked about
+has no earlier questions, and is ranked on its own evidence (:meth:`bot.retrieval.Retriever.search`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import RANK_FEATURES
-from .hits import RetrievalSettings
+from .hits import RetrievalSettings, for_embedder
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,11 @@ def rankers(fitted: dict, embedder_id: str, settings: RetrievalSettings) -> tupl
     """The ranker to use with ``embedder_id`` and the one fitted without the question memory
     (None when there is none): the ``fitted`` one (:func:`ranker_model`) when it was fitted for
     that embedder and uses only features this version computes, else the hand-set fusion."""
+    fitted = for_embedder(fitted, embedder_id)
     unknown = set(fitted.get("features", ())) - set(RANK_FEATURES)
     if unknown:
         log.warning("%s uses features this version does not compute (%s): passages are ranked by the "
-                    "hand-set fusion (run: python run_bot.py eval --fit-ranker)", RANKER_FILE.name,
+                    "hand-set fusion (run: python run_bot.py eval --fit)", RANKER_FILE.name,
                     ", ".join(sorted(unknown)))
     if fitted.get("embedder") == embedder_id and not unknown:
         without_memory = fitted.get("without_memory")

@@ -20,8 +20,8 @@ within the passage's language and over all passages:
 A linear ranker weighs them (learned from the QA sets, ``bot/ranker.json``; the hand-set
 fusion of :class:`RetrievalSettings` when no ranker was fitted for the embedder). Near-
 duplicate passages collapse to one. The confidence (a logistic model over the best passage's
-raw similarity, how far it stands out, its word coverage, and how much the question resembles
-known out-of-domain questions more than answerable ones) decides: below the calibrated
+raw similarity, how far it stands out, its word coverage, and whether it holds the kind of
+answer asked for) decides: below the calibrated
 threshold the answer is "not in these documents", below the "sure" level it is given with a
 "not sure" note.
 
@@ -49,22 +49,20 @@ import numpy as np
 
 from . import confidence, slots
 from .candidates import Candidates, CandidateSearch, zscores as _zscores
-from .confidence import (CALIBRATION_FILE, EXEMPLAR_K, EXEMPLARS_FILE, calibration, calibration_arrays,
-                         save_calibration)
+from .confidence import CALIBRATION_FILE, calibration, calibration_arrays, save_models
 from .embedding import Embedder
 from .features import RANK_FEATURES, Evidence, Features
 from .highlight import Highlighter
 from .hits import Hit, Retrieval, RetrievalSettings
 from .index import SearchIndex
 from .language import detect
-from .memory import KNN_K, MEMORY_FILE, MemoryVotes, QuestionMemory, normalise, question_memory
+from .memory import KNN_K, MemoryVotes, QuestionMemory, index_memory, normalise
 from .ranker import RANKER_FILE, LinearRanker, rankers, ranker_model
 
 #: what other modules import from here (the stages' names, re-exported)
-__all__ = ["CALIBRATION_FILE", "EXEMPLARS_FILE", "EXEMPLAR_K", "KNN_K", "MEMORY_FILE", "RANKER_FILE",
-           "RANK_FEATURES", "Candidates", "Evidence", "Hit", "LinearRanker", "QuestionMemory", "Retrieval",
-           "RetrievalSettings", "Retriever", "_zscores", "calibration", "calibration_arrays", "normalise",
-           "question_memory", "ranker_model", "save_calibration"]
+__all__ = ["CALIBRATION_FILE", "KNN_K", "RANKER_FILE", "RANK_FEATURES", "Candidates", "Evidence", "Hit",
+           "LinearRanker", "QuestionMemory", "Retrieval", "RetrievalSettings", "Retriever", "_zscores",
+           "calibration", "calibration_arrays", "index_memory", "normalise", "ranker_model", "save_models"]
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +90,12 @@ class Retriever:
         self._ranker, self._fallback_ranker = rankers(ranker_model() if settings.learned_ranker else {},
                                                       embedder.id, settings)
         self._votes = MemoryVotes(index.passages)
-        memory = question_memory() if settings.learned_ranker else None
-        self.use_memory(memory if memory is not None and memory.embedder == embedder.id else None)
-        fitted = calibration()
-        self._calibration = fitted if fitted.get("embedder") == embedder.id else None
+        # the questions asked before about this corpus, when it has any (bot.known_questions)
+        self.use_memory(index_memory(index, embedder.id) if settings.learned_ranker else None)
+        self._calibration = calibration(embedder.id) or None
         if self._calibration is None:
-            log.warning("no answer/refuse calibration for %s: every question gets its best passages "
-                        "(run: python run_bot.py eval --calibrate)", embedder.id)
+            log.warning("no answer/refuse model for %s: every question gets its best passages "
+                        "(run: python run_bot.py eval --fit)", embedder.id)
         self._centroids = confidence.centroids(index.vectors, self._candidates.languages)
 
     def embed(self, text: str) -> np.ndarray:
@@ -146,7 +143,7 @@ class Retriever:
             self._year_first(asked, hits, result.show_margin)
         result.hits, result.fused = hits, fused
         result.domain = confidence.domain(q, language, self._centroids)
-        result.exemplar = self.exemplar(q)
+        result.rows, result.rank_features = found.rows, evidence.matrix
         if hits:
             result.slot = self._highlighter.slot_missing(asked, hits[0])
             result.year = self._highlighter.year_missing(asked, hits[0])
@@ -154,7 +151,6 @@ class Retriever:
         result.answered = bool(hits) and result.confidence >= self.threshold
         if not result.answered and hits and self.threshold > 0:
             result.answered = self._named_subject_first(asked, hits)
-        result.rows, result.rank_features = found.rows, evidence.matrix
         return result
 
     def _rank(self, X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
@@ -235,18 +231,6 @@ class Retriever:
         """The date its metadata gives the document ("" when none): what a passage naming no
         year speaks of (:func:`~bot.slots.missing_year`)."""
         return self._highlighter.document_date(doc_id)
-
-    def exemplar(self, q: np.ndarray, exemplars: tuple[np.ndarray, np.ndarray] | None = None,
-                 leave_out: int | None = None) -> float:
-        """:func:`bot.confidence.exemplar` of the question vector ``q``; ``exemplars`` (vectors,
-        1 = answerable / 0 = out-of-domain) default to the calibrated model's (0 without them);
-        ``leave_out`` skips one of them (a training question scored against the others)."""
-        if exemplars is None:
-            c = self._calibration or {}
-            if "exemplars" not in c:
-                return 0.0
-            exemplars = (c["exemplars"], c["exemplar_labels"])
-        return confidence.exemplar(q, exemplars, leave_out)
 
     def features(self, result: Retrieval, names: tuple[str, ...] | None = None) -> np.ndarray:
         """What the answer/refuse decision looks at, for the top passage of ``result``
