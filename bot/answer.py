@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .index import SearchIndex
-from .messages import language_name, t
+from .messages import about_fields, language_name, t
 from .retrieval import Hit
 
 MAX_PASSAGES = 3
@@ -193,7 +193,7 @@ def render_text(answer: Answer, color: bool = False) -> str:
     """The answer as a person reads it in a terminal (the highlight in bold or **marked**)."""
     lang = answer.language
     if not answer.passages:
-        return answer.message or t("not_found", lang)
+        return answer.message or t("not_found", lang, **about_fields(None, lang))
     on, off = ("\033[1m", "\033[0m") if color else ("**", "**")
     lines = []
     if answer.message:
@@ -252,7 +252,7 @@ def fit_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> tuple[str, int]:
     weakest are dropped, and buttons must not offer a passage the message does not show."""
     lang = answer.language
     if not answer.passages:
-        return _esc(answer.message or t("not_found", lang))[:limit], 0
+        return _esc(answer.message or t("not_found", lang, **about_fields(None, lang)))[:limit], 0
     head = []
     if answer.message:
         head.append(_esc(answer.message))

@@ -101,7 +101,7 @@ def cmd_chat(args, settings: Settings) -> int:
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         return 0
-    print(help_text("en", len(engine.index.documents)).split("\n\n")[0])
+    print(help_text("en", len(engine.index.documents), engine.index.about).split("\n\n")[0])
     print("Type a question (Lithuanian or English); /help, /more, /reset, /sources, /lang; Ctrl-D to quit.\n")
     while True:
         try:
@@ -133,7 +133,7 @@ def _chat_command(engine, conv, line: str) -> dict | None:
     lang = conv.language or conv.last_language or "en"
     out = {"command": name, "question": line, "language": lang, "answered": False, "passages": []}
     if name in ("help", "start"):
-        out["message"] = help_text(lang, len(engine.index.documents))
+        out["message"] = help_text(lang, len(engine.index.documents), engine.index.about)
     elif name == "sources":
         docs = document_list(engine.index.documents)
         out["message"] = "\n".join([t("sources_intro", lang)] + [f"{i}. {label}" + (f" <{url}>" if url else "")

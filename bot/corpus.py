@@ -61,7 +61,8 @@ _BOILERPLATE = [
         r"^\d{1,2} [A-Z][a-z]+ \d{4},? \d{1,2}:\d{2}$",  # "15 June 2022, 20:35"
     )
 ]
-_DATELINE = re.compile(r"^[A-ZĄČĘĖĮŠŲŪŽ][A-ZĄČĘĖĮŠŲŪŽ\-]+\.\s+KAZINFORM\b\s*[-–—]?\s*")
+#: a news agency's dateline opening a story: "VILNIUS. BNS – ", a place and an agency in capitals
+_DATELINE = re.compile(r"^[A-ZĄČĘĖĮŠŲŪŽ][A-ZĄČĘĖĮŠŲŪŽ\-]+\.\s+[A-ZĄČĘĖĮŠŲŪŽ]{2,}\b\s*[-–—]?\s*")
 #: sections that list references or links, not content
 _REFERENCE_SECTIONS = {
     "šaltiniai", "nuorodos", "išnašos", "literatūra", "taip pat skaitykite",

@@ -20,7 +20,7 @@ from .config import Settings
 from .dialogue import Conversation, Turn, is_more, is_reset, small_talk, stands_alone, strip_pleasantries
 from .embedding import Embedder, load_embedder
 from .index import SearchIndex, load_index
-from .messages import examples, help_text, t
+from .messages import about_fields, help_text, t
 from .retrieval import Retrieval, Retriever, RetrievalSettings
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,8 @@ class Engine:
     def warm(self) -> None:
         """Pay one-off costs (detector models, first inference) before the first user does."""
         language_mod.warm()
-        self.retriever.search("Lietuva ir Kazachstanas", k=1)
+        passages = self.index.passages
+        self.retriever.search(passages[0].text[:200] if passages else "warm-up", k=1)
 
     def swap_index(self, index: SearchIndex) -> None:
         """Serve from ``index`` from now on; questions in flight finish on the old one."""
@@ -104,7 +105,7 @@ class Engine:
         text = clean_input(raw)
         prefer = conversation.language or conversation.last_language
         if not text:
-            return self._notice(raw, prefer or "en", "empty")
+            return self._notice(raw, prefer or "en", "empty", **about_fields(self.index.about, prefer or "en"))
         if len(raw) > MAX_MESSAGE_CHARS or len(text) > MAX_QUESTION_CHARS:
             lang = conversation.language or language_mod.detect(text[:300], default=prefer) or "en"
             lang = lang if lang in language_mod.SUPPORTED else "en"
@@ -250,13 +251,13 @@ class Engine:
             held = [y for y in slots.years(p.text[s:e]) if y not in asked]
             if held and asked:
                 return t("not_found_year", lang, asked=", ".join(asked), held=", ".join(held), example=held[-1])
-        return t("not_found", lang)
+        return t("not_found", lang, **about_fields(retriever.index.about, lang))
 
     def _small_talk(self, text: str, kind: str, lang: str) -> Answer:
         if kind == "help":
             return Answer(question=text, language=lang, answered=False, kind="help",
-                          message=help_text(lang, len(self.index.documents)))
-        return self._notice(text, lang, f"smalltalk_{kind}", ex1=examples(lang)[0])
+                          message=help_text(lang, len(self.index.documents), self.index.about))
+        return self._notice(text, lang, f"smalltalk_{kind}", **about_fields(self.index.about, lang))
 
     @staticmethod
     def _notice(question: str, lang: str, kind: str, **fields) -> Answer:

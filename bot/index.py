@@ -448,7 +448,7 @@ def build_index(
 
     # questions asked before about this corpus: only new ones are embedded
     asked = known_questions.read(corpus_dir)
-    earlier = known_questions.previous_vectors(prev_build) if prev and not full \
+    earlier = known_questions.previous_vectors(prev_build) if prev \
         and prev["embedder"]["id"] == embedder.id else {}
     asked_vectors = known_questions.embed(asked, embedder, earlier)
 

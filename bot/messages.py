@@ -5,6 +5,11 @@ English). Keeping them in one table makes it easy to check that both languages a
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .about import About
+
 #: added to the English reply to Russian and Kazakh writers, whatever the reply language
 _IN_RUSSIAN = ("Извините, я отвечаю только по-английски или по-литовски. "
                "Пожалуйста, задайте вопрос на одном из этих языков.")
@@ -15,10 +20,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "lt": "Nesu tikras, ar mano dokumentuose yra atsakymas; artimiausia, ką radau:",
     },
     "not_found": {
-        "en": "I could not find this in my documents. I know about Kazakhstan–Lithuania relations: "
-              "history, diplomacy, trade, people and culture. Try asking differently, or /help.",
-        "lt": "Šiuose dokumentuose to neradau. Žinau apie Kazachstano ir Lietuvos santykius: "
-              "istoriją, diplomatiją, prekybą, žmones ir kultūrą. Paklauskite kitaip arba /help.",
+        "en": "I could not find this in my documents. I know about {topic}. Try asking differently, or /help.",
+        "lt": "Šiuose dokumentuose to neradau. Žinau apie {topic}. Paklauskite kitaip arba /help.",
     },
     "not_found_year": {
         "en": "I could not find an answer for {asked} in my documents. The closest passage speaks of {held}; "
@@ -27,8 +30,8 @@ TEXTS: dict[str, dict[str, str]] = {
               "galite paklausti, pvz., „O {example} m.?“",
     },
     "empty": {
-        "en": "Please type a question, e.g. “When were diplomatic relations established?”",
-        "lt": "Parašykite klausimą, pvz., „Kada užmegzti diplomatiniai santykiai?“",
+        "en": "Please type a question about {topic}{eg}.",
+        "lt": "Parašykite klausimą apie {topic}{eg}.",
     },
     "too_long": {
         "en": "That message is too long ({n} characters). Please ask a shorter question (up to {limit}).",
@@ -83,40 +86,32 @@ TEXTS: dict[str, dict[str, str]] = {
     "section": {"en": "section", "lt": "skyrius"},
     "sources_label": {"en": "Sources", "lt": "Šaltiniai"},
     "help": {
-        "en": "I answer questions about Kazakhstan–Lithuania relations from {n} documents "
-              "(Lithuanian Wikipedia and English news), in English or Lithuanian, and quote the "
-              "passage with its source.\n\n"
-              "Just type a question, e.g.:\n• {ex1}\n• {ex2}\n• {ex3}\n\n"
+        "en": "I answer questions about {topic} from {n} documents, in English or Lithuanian, and quote "
+              "the passage with its source.\n\n"
+              "Just type a question{examples}\n\n"
               "Follow-up questions work (“And in 2022?”).\n"
               "Commands: /more — more passages, /reset — forget the conversation, "
               "/sources — the documents, /lang — reply language, /help — this text.",
-        "lt": "Atsakau į klausimus apie Kazachstano ir Lietuvos santykius pagal {n} dokumentus "
-              "(Vikipedijos straipsnį ir naujienas anglų kalba), lietuviškai arba angliškai, ir "
+        "lt": "Atsakau į klausimus apie {topic} pagal savo dokumentus (jų yra {n}), lietuviškai arba angliškai, ir "
               "cituoju ištrauką su šaltiniu.\n\n"
-              "Tiesiog parašykite klausimą, pvz.:\n• {ex1}\n• {ex2}\n• {ex3}\n\n"
+              "Tiesiog parašykite klausimą{examples}\n\n"
               "Galima klausti ir toliau („O 2022 m.?“).\n"
               "Komandos: /more — daugiau ištraukų, /reset — pamiršti pokalbį, "
               "/sources — dokumentai, /lang — atsakymų kalba, /help — ši žinutė.",
     },
-    "examples": {
-        "en": "When were diplomatic relations established?|"
-              "What was the trade volume in 2021?|"
-              "How many Lithuanian companies work in Kazakhstan?",
-        "lt": "Kada užmegzti diplomatiniai santykiai?|"
-              "Kiek lietuvių buvo ištremta į Kazachstaną?|"
-              "Kokia buvo prekybos apyvarta 2020 m.?",
-    },
+    "eg": {"en": ", e.g. “{example}”", "lt": ", pvz., „{example}“"},
+    "examples_list": {"en": ", e.g.:{items}", "lt": ", pvz.:{items}"},
     "greeting": {
-        "en": "Hello! I am a question-answering bot about Kazakhstan–Lithuania relations.",
-        "lt": "Sveiki! Esu klausimų ir atsakymų botas apie Kazachstano ir Lietuvos santykius.",
+        "en": "Hello! I am a question-answering bot about {topic}.",
+        "lt": "Sveiki! Esu klausimų ir atsakymų botas apie {topic}.",
     },
     "smalltalk_greeting": {
-        "en": "Hello! Ask me about Kazakhstan–Lithuania relations, e.g. “{ex1}” (/help shows what I can do).",
-        "lt": "Labas! Klauskite apie Kazachstano ir Lietuvos santykius, pvz., „{ex1}“ (/help – ką moku).",
+        "en": "Hello! Ask me about {topic}{eg} (/help shows what I can do).",
+        "lt": "Labas! Klauskite apie {topic}{eg} (/help – ką moku).",
     },
     "smalltalk_how_are_you": {
-        "en": "Very well, thank you! Ask me about Kazakhstan–Lithuania relations, e.g. “{ex1}”",
-        "lt": "Ačiū, puikiai! Klauskite apie Kazachstano ir Lietuvos santykius, pvz., „{ex1}“",
+        "en": "Very well, thank you! Ask me about {topic}{eg}.",
+        "lt": "Ačiū, puikiai! Klauskite apie {topic}{eg}.",
     },
     "smalltalk_thanks": {
         "en": "You're welcome! Ask another question whenever you like.",
@@ -127,8 +122,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "lt": "Klauskite dar, kada tik norite.",
     },
     "smalltalk_bye": {
-        "en": "Goodbye! Come back with more questions about Kazakhstan and Lithuania.",
-        "lt": "Viso gero! Sugrįžkite su naujais klausimais apie Kazachstaną ir Lietuvą.",
+        "en": "Goodbye! Come back with more questions about {topic}.",
+        "lt": "Viso gero! Sugrįžkite su naujais klausimais apie {topic}.",
     },
     "sources_intro": {"en": "The documents I answer from:", "lt": "Dokumentai, pagal kuriuos atsakau:"},
     "lang_set": {
@@ -310,12 +305,21 @@ def language_name(code: str, lang: str | None) -> str:
     return t(key, lang) if key in TEXTS else code
 
 
-def examples(lang: str | None) -> list[str]:
-    """Three example questions in ``lang``."""
-    return t("examples", lang).split("|")
+def about_fields(about: "About | None", lang: str | None) -> dict[str, str]:
+    """The fields the texts that speak of the corpus take: ``topic`` (what follows "about" /
+    "apie") and ``eg`` (", e.g. “first example”", or nothing when the corpus gives none)."""
+    from .about import About
+
+    about = about or About()
+    ex = about.examples_in(lang)
+    return {"topic": about.topic_in(lang), "eg": t("eg", lang, example=ex[0]) if ex else ""}
 
 
-def help_text(lang: str | None, documents: int) -> str:
-    """The help message: what the bot answers from, example questions, the commands."""
-    ex = examples(lang)
-    return t("help", lang, n=documents, ex1=ex[0], ex2=ex[1], ex3=ex[2])
+def help_text(lang: str | None, documents: int, about: "About | None" = None) -> str:
+    """The help message: what the bot answers from, the corpus's example questions, the commands."""
+    from .about import About
+
+    fields = about_fields(about, lang)
+    ex = (about or About()).examples_in(lang)[:3]
+    items = t("examples_list", lang, items="".join(f"\n• {e}" for e in ex)) if ex else "."
+    return t("help", lang, n=documents, topic=fields["topic"], examples=items)

@@ -124,6 +124,8 @@ _SENTENCE_OPENERS = {"today", "yesterday", "however", "also", "since", "during",
 _PLACE_STEMS = ("centr", "europ", "weste", "easte", "north", "south", "armij")
 #: a place named as one: Lithuanian locatives ("Kaune", "Almatoje", "Nidoje") and English "in X"
 _LT_LOCATIVE = re.compile(rf"\b([{_CAP}][{_LOW}]+(?:oje|uje|yje|ėje|ije|ane|une|ene|ine))\b")
+_NATIONALITY = re.compile(r"(?:ian|ish|ese|an)$")
+_LOCATIVE_END = re.compile(r"(?:oje|uje|yje|ėje|ije|ane|une|ene|ine)$")
 _EN_PLACE = re.compile(rf"\b(?:in|to|from|near|across|throughout|around) ([{_CAP}][{_LOW}]+)\b")
 
 
@@ -213,9 +215,14 @@ def _people(text: str, places: frozenset[str] = frozenset()):
     """The name words (folded) of each person ``text`` names in full ("Gintautas Vasiulis",
     "President [Kassym-Jomart] Tokayev": an editor's brackets are no break)."""
     for m in _PERSON.finditer(text.replace("[", "").replace("]", "")):
-        words = [fold(w) for w in re.findall(r"\w+", m.group(0))]
+        raw = re.findall(r"\w+", m.group(0))
+        words = [fold(w) for w in raw]
         # "The Deputy ...", "In March ...", "Vėliau Nursaulė ...": a capital after a little word
         if is_function_word(words[0]) or words[0] in _SENTENCE_OPENERS:
+            continue
+        if any(_LOCATIVE_END.search(w) for w in raw):  # "Kazachus Lietuvoje": a place, in Lithuanian
+            continue
+        if _NATIONALITY.search(words[0]) and in_lexicon(words[0]):  # "Estonian Ambassador": a title
             continue
         if not any(w in _NOT_PEOPLE or w[:5] in _PLACE_STEMS or "@" + w[:4] in places for w in words):
             yield words

@@ -40,7 +40,7 @@ from .config import Settings
 from .dialogue import Conversation, Turn
 from .engine import Engine
 from .index import BuildSummary, IndexProblem, SearchIndex, build_index, load_index
-from .messages import help_text, language_name, t
+from .messages import about_fields, help_text, language_name, t
 from .store import CorpusFolder, Store, caption_metadata, name_key, safe_file_name
 
 log = logging.getLogger(__name__)
@@ -312,9 +312,9 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 # ---------------------------------------------------------------- commands
 
 
-def _help(update: Update, settings: Settings, lang: str, documents: int) -> str:
+def _help(update: Update, settings: Settings, lang: str, documents: int, about=None) -> str:
     """The help text, with what administrators can do for an administrator."""
-    text = help_text(lang, documents)
+    text = help_text(lang, documents, about)
     if _is_admin(update, settings):
         text += "\n\n" + t("help_admin", lang, formats=", ".join(CorpusFolder(settings.corpus_dir).suffixes),
                            limit=MAX_UPLOAD_BYTES // 2**20)
@@ -326,15 +326,15 @@ async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     engine, store, settings = _services(context)
     conv = await asyncio.to_thread(_conversation, store, update.effective_chat.id)
     lang = conv.language or _user_language(update)
-    await _send(update, html.escape(t("greeting", lang) + "\n\n" + _help(update, settings, lang,
-                                                                          len(engine.index.documents))))
+    await _send(update, html.escape(t("greeting", lang, **about_fields(engine.index.about, lang)) + "\n\n"
+                                  + _help(update, settings, lang, len(engine.index.documents), engine.index.about)))
 
 
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to use the bot, in the chat's language."""
     engine, store, settings = _services(context)
     lang = await _language(update, store)
-    await _send(update, html.escape(_help(update, settings, lang, len(engine.index.documents))))
+    await _send(update, html.escape(_help(update, settings, lang, len(engine.index.documents), engine.index.about)))
 
 
 async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

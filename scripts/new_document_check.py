@@ -20,14 +20,14 @@ from bot.config import ROOT, Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.evaluation import _rank, load_items  # noqa: E402
 from bot.qasets import seed_set  # noqa: E402
-from bot.retrieval import question_memory  # noqa: E402
+
 
 
 def main(sets: list[str]) -> None:
     engine = Engine.load(Settings.from_env())
-    r, memory = engine.retriever, question_memory()
+    r, memory = engine.retriever, engine.retriever.memory[0]
     if memory is None:
-        sys.exit("no question memory (run: python run_bot.py eval --fit-ranker)")
+        sys.exit("no question memory: the corpus has no questions.jsonl (see bot/known_questions.py)")
     qa = [i for s in sets for i in load_items(seed_set(s).qa_path) if i.get("expect")]
     def show(label: str, doc: str | None = None) -> None:
         # rank of the answering passage among the first 10 (99: not among them)

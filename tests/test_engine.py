@@ -420,63 +420,43 @@ def test_every_qa_set_is_well_formed_and_its_answers_are_in_the_index(built_inde
                 assert not re.search("[ąčęėįšųūž]", item["question"].lower()), item
 
 
-def test_cross_validation_never_fits_on_the_set_it_scores_and_restores_the_engine(engine, monkeypatch):
-    import bot.evaluation as ev
-
+def test_leave_one_corpus_out_never_fits_on_the_corpus_it_scores_and_restores_the_engines(engine, monkeypatch):
+    """Each corpus is scored by models fitted on the others' questions only (two 'corpora' here share
+    one index, which is enough to see which questions each fit and each score saw)."""
+    import bot.fitting as fitting
     from bot import qasets
 
-    qa = {s: ev.load_items(qasets.seed_set(s).qa_path)[::6] for s in ("dev", "test")}
-    dialogues = {s: ev.load_items(qasets.seed_set(s).dialogues_path)[:3] for s in ("dev", "test")}
-    sets = {s: (qa[s], dialogues[s]) for s in qa}
-    fitted_on, calibrated_on, real_fit, real_calibrate = [], [], ev.fit_ranker_model, ev.calibrate
+    runs = {}
+    for name in ("dev", "test"):
+        qa, dialogues = qasets.seed_set(name).load(group=name)
+        runs[name] = fitting.CorpusRun(qasets.corpus(qasets.SEED), engine, qa[::6], dialogues[:3])
+        runs[name].corpus = qasets.EvalCorpus(name, qasets.corpus(qasets.SEED).folder)
+    ranked_on, refused_on, scored = [], [], []
+    real_rank, real_rows, real_score = fitting.fit_ranker_across, fitting.refusal_rows, fitting.score
 
-    def recording_fit(eng, questions, dlgs=(), **kw):
-        fitted_on.append({i["id"] for i in [*questions, *dlgs]})
-        return real_fit(eng, questions, dlgs, **kw)
+    def recording_rank(data, *a, **kw):
+        ranked_on.append(set(data))
+        return real_rank(data, *a, **kw)
 
-    def recording_calibrate(eng, questions, *a, **kw):
-        calibrated_on.append({i["id"] for i in questions})
-        return real_calibrate(eng, questions, *a, **kw)
+    def recording_rows(run, *a, **kw):
+        refused_on.append(run.name)
+        return real_rows(run, *a, **kw)
 
-    left_out, real_evaluate = [], ev.evaluate
+    def recording_score(run):
+        scored.append(run.name)
+        return real_score(run)
 
-    def recording_evaluate(eng, *a, **kw):
-        memory, leave_out = eng.retriever.memory
-        left_out.append((set(leave_out), set(memory.groups)))
-        return real_evaluate(eng, *a, **kw)
-
-    monkeypatch.setattr(ev, "fit_ranker_model", recording_fit)
-    monkeypatch.setattr(ev, "calibrate", recording_calibrate)
-    monkeypatch.setattr(ev, "evaluate", recording_evaluate)
-    before, memory_before = engine.retriever.models, engine.retriever.memory
-    scores, lines = ev.cross_validate(engine, sets)
-    assert engine.retriever.models == before and engine.retriever.memory == memory_before
-    # the question memory holds both sets' questions, and each set is scored without its own
-    assert left_out == [({"dev"}, {"dev", "test"}), ({"test"}, {"dev", "test"})]
-    assert len(lines) == 2 and lines[0].startswith("held out dev")
-    assert len(fitted_on) == len(calibrated_on) == len(sets)
-    for held_out, ids, cal_ids in zip(sets, fitted_on, calibrated_on):
-        own = {i["id"] for i in [*qa[held_out], *dialogues[held_out]]}
-        other = next(s for s in sets if s != held_out)
-        assert not ids & own and ids >= {i["id"] for i in qa[other]}
-        assert not cal_ids & own and cal_ids == {i["id"] for i in qa[other]}
-    answerable = sum(1 for s in qa.values() for i in s if i["expect"] is not None)
-    assert scores["answerable"].n == answerable and scores["answerable"].hit3 >= 0.6 * answerable
-
-
-def test_exemplar_feature_measures_resemblance_to_known_out_of_domain_questions(engine):
-    r = engine.retriever
-    ood = ["What is the capital of France?", "Kaip išsivirti cepelinus?", "Who won the 2018 World Cup?"]
-    ans = ["How many Lithuanians were deported to Kazakhstan?", "Kada Lietuvoje lankėsi Nazarbajevas?",
-           "What was the trade volume in 2021?"]
-    vectors = np.array([r.embed(q) for q in ood + ans], dtype=np.float32)
-    labels = np.array([0, 0, 0, 1, 1, 1], dtype=np.int8)
-    assert r.exemplar(r.embed("What's the capital city of France?"), (vectors, labels)) > 0
-    assert r.exemplar(r.embed("How many Lithuanians were deported?"), (vectors, labels)) < 0
-    # a training question scored against the others does not see itself
-    own = r.exemplar(vectors[0], (vectors, labels))
-    assert r.exemplar(vectors[0], (vectors, labels), leave_out=0) < own
-    assert r.exemplar(vectors[0], (vectors[3:], labels[3:])) == 0.0  # no out-of-domain exemplars
+    monkeypatch.setattr(fitting, "fit_ranker_across", recording_rank)
+    monkeypatch.setattr(fitting, "refusal_rows", recording_rows)
+    monkeypatch.setattr(fitting, "score", recording_score)
+    before = engine.retriever.models
+    rows = fitting.leave_one_corpus_out(runs)
+    assert engine.retriever.models == before
+    assert [r.name for r in rows] == scored == ["dev", "test"]
+    assert ranked_on == [{"test"}, {"dev"}] and refused_on == ["test", "dev"]
+    answerable = sum(1 for i in runs["dev"].qa if i["expect"] is not None)
+    assert rows[0].scores["answerable"].n == answerable and rows[0].scores["answerable"].hit3 >= 0.6 * answerable
+    assert "| dev |" in fitting.table(rows) and 0.0 <= rows[0].auroc <= 1.0
 
 
 def test_near_topic_questions_like_known_out_of_domain_ones_are_refused(engine):
@@ -489,22 +469,28 @@ def test_near_topic_questions_like_known_out_of_domain_ones_are_refused(engine):
         assert engine.ask(q).answered, q
 
 
+def engine_id() -> str:
+    from bot.embedding import E5Embedder
+
+    return E5Embedder.expected_id()
+
+
 def test_a_calibration_using_features_this_version_lacks_is_not_used(tmp_path, monkeypatch, caplog):
     import bot.confidence as confidence
     import bot.retrieval as retrieval
 
     path = tmp_path / "calibration.json"
-    path.write_text(json.dumps({"features": ["dense", "no_such_feature"], "mean": [0, 0], "std": [1, 1],
-                                "weights": [1, 1], "bias": 0, "threshold": 0.5}), encoding="utf-8")
+    path.write_text(json.dumps({"per_embedder": {"x": {"features": ["dense", "no_such_feature"], "mean": [0, 0],
+                                "std": [1, 1], "weights": [1, 1], "bias": 0, "threshold": 0.5}}}), encoding="utf-8")
     monkeypatch.setattr(confidence, "CALIBRATION_FILE", path)
-    retrieval.calibration.cache_clear()
+    confidence.calibration_file.cache_clear()
     try:
-        assert retrieval.calibration() == {}
-        assert "no_such_feature" in caplog.text and "eval --calibrate" in caplog.text
+        assert retrieval.calibration("x") == {}
+        assert "no_such_feature" in caplog.text and "eval --fit" in caplog.text
     finally:
         monkeypatch.undo()
-        retrieval.calibration.cache_clear()
-    assert retrieval.calibration()["features"]
+        confidence.calibration_file.cache_clear()
+    assert retrieval.calibration(engine_id())["features"]
 
 
 def test_the_question_memory_links_questions_to_the_passages_holding_their_answers(engine, tmp_path):
@@ -592,7 +578,7 @@ def test_a_ranker_using_features_this_version_lacks_falls_back_to_the_hand_fusio
                                                            "embedder": engine.embedder.id})
     r = retrieval.Retriever(engine.index, engine.embedder)
     assert r.models[0].features == retrieval.LinearRanker.hand(r.settings).features
-    assert "no_such_feature" in caplog.text and "eval --fit-ranker" in caplog.text
+    assert "no_such_feature" in caplog.text and "eval --fit" in caplog.text
 
 
 @pytest.mark.parametrize("question, asked, follow_up, figure, lang", [
