@@ -287,6 +287,52 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Rebuilding the index… {seconds} s",
         "lt": "Perkuriamas indeksas… {seconds} s",
     },
+    "help_admin_memory": {
+        "en": "/pending — questions readers liked (👍), to confirm into the question memory or reject.",
+        "lt": "/pending — skaitytojų pamėgti (👍) klausimai: patvirtinkite juos į klausimų atmintį arba atmeskite.",
+    },
+    "pending_intro": {
+        "en": "Questions readers liked, awaiting your review: {n}. ✅ adds one to the question memory "
+              "(the passage it was answered from then counts as its answer), ❌ rejects it.",
+        "lt": "Skaitytojų pamėgti klausimai, laukiantys jūsų sprendimo: {n}. ✅ įtraukia klausimą į klausimų "
+              "atmintį (ištrauka, iš kurios atsakyta, bus laikoma jo atsakymu), ❌ jį atmeta.",
+    },
+    "pending_none": {
+        "en": "No liked questions are awaiting review.",
+        "lt": "Pamėgtų klausimų, laukiančių sprendimo, nėra.",
+    },
+    "pending_more": {
+        "en": "… and {n} more; decide these, then /pending again.",
+        "lt": "… ir dar {n}; nuspręskite dėl šių, tada vėl /pending.",
+    },
+    "memory_adding": {
+        "en": "Adding “{question}” to the question memory…",
+        "lt": "Įtraukiu „{question}“ į klausimų atmintį…",
+    },
+    "memory_added": {
+        "en": "Added “{question}” to the question memory; it now holds {n} questions.",
+        "lt": "„{question}“ įtraukiau į klausimų atmintį; joje dabar klausimų: {n}.",
+    },
+    "memory_known": {
+        "en": "“{question}” is already in the question memory; nothing was added.",
+        "lt": "„{question}“ jau yra klausimų atmintyje; nieko nepridėjau.",
+    },
+    "memory_save_failed": {
+        "en": "I could not add “{question}” to the question memory ({reason}); it awaits review again.",
+        "lt": "Nepavyko įtraukti „{question}“ į klausimų atmintį ({reason}); jis vėl laukia sprendimo.",
+    },
+    "memory_confirmed": {"en": "Confirmed.", "lt": "Patvirtinta."},
+    "memory_rejected": {"en": "Rejected; it will not be offered again.", "lt": "Atmesta; nebesiūlysiu."},
+    "memory_decided": {
+        "en": "That question has already been decided.",
+        "lt": "Dėl šio klausimo jau nuspręsta.",
+    },
+    "stats_memory": {
+        "en": "question memory: {n} questions, {feedback} of them from confirmed feedback; "
+              "awaiting review: {pending}",
+        "lt": "klausimų atmintis: klausimų – {n}, iš jų iš patvirtintų atsiliepimų – {feedback}; "
+              "laukia sprendimo – {pending}",
+    },
     "language_name_en": {"en": "English", "lt": "anglų k."},
     "language_name_lt": {"en": "Lithuanian", "lt": "lietuvių k."},
 }

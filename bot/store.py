@@ -1,6 +1,10 @@
 """Durable state for the bot: conversations per chat, answers behind buttons, feedback, stats,
 corpus changes awaiting a confirmation button, and the corpus folder as the bot changes it.
 
+A 👍 keeps, besides the question and the answer, what the question memory would learn from it
+(:class:`MemoryCandidate`: the question as the engine read it, the highlighted sentence, its
+document) until an administrator confirms or rejects it; see :meth:`Store.pending_questions`.
+
 SQLite by default (one file, one machine); PostgreSQL when ``DATABASE_URL`` points at one,
 so several bot processes can share conversations. Every query is parameterised. A damaged
 SQLite file is moved aside with a warning and the bot starts fresh instead of crashing.
@@ -21,7 +25,7 @@ import tempfile
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,7 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS feedback (
         answer_id BIGINT NOT NULL, chat_id BIGINT NOT NULL, user_id BIGINT NOT NULL,
         vote INTEGER NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, created REAL NOT NULL,
+        asked TEXT, expect TEXT, doc TEXT, review TEXT,
         PRIMARY KEY (answer_id, user_id))""",
     """CREATE TABLE IF NOT EXISTS questions (
         chat_id BIGINT NOT NULL, language TEXT NOT NULL, answered INTEGER NOT NULL,
@@ -45,6 +50,61 @@ _SCHEMA = [
 ]
 #: a confirmation button older than this has expired (its staged file may be gone too)
 PENDING_SECONDS = 24 * 3600
+#: columns feedback gained after its first release: added to an older database when it opens
+_FEEDBACK_ADDED = ("asked", "expect", "doc", "review")
+#: the review of a feedback row's question: awaiting an administrator, decided, or nothing to
+#: review (a notice, a refusal); NULL only in rows an older bot wrote, until they are read again
+PENDING, CONFIRMED, REJECTED, NOTHING = "pending", "confirmed", "rejected", "none"
+#: characters of the highlighted sentence kept as the phrase a confirmed question's answer holds
+EXPECT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class MemoryCandidate:
+    """A question a reader's 👍 offers to the question memory (:mod:`bot.known_questions`).
+
+    ``question`` is the question as the engine read it (completed from the earlier turns when it
+    was a follow-up), ``expect`` the highlighted sentence of the first passage shown (a part of
+    the passage text as indexed), ``doc`` that passage's document. ``answer_id`` and ``user_id``
+    name the feedback row it came from (the first, when several readers liked it), ``votes`` how
+    many 👍 it got."""
+
+    question: str
+    expect: str
+    doc: str
+    answer_id: int = 0
+    user_id: int = 0
+    votes: int = 1
+
+
+def question_key(text: str) -> str:
+    """What two questions must share to be the same question: case, spacing and the closing
+    punctuation do not count."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split()).rstrip("?!.… ")
+
+
+def answer_phrase(highlight: str, limit: int = EXPECT_CHARS) -> str:
+    """The highlighted sentence stripped, cut at a word boundary to ``limit`` characters: still a
+    part of the passage text, and distinctive enough to find the passage by."""
+    phrase = highlight.strip()
+    if len(phrase) <= limit:
+        return phrase
+    cut = phrase[:limit + 1].rfind(" ")
+    return phrase[:cut if cut > limit // 2 else limit].rstrip()
+
+
+def memory_candidate(answer: dict) -> MemoryCandidate | None:
+    """What the question memory would learn from a 👍 on ``answer`` (an :class:`bot.answer.Answer`
+    as stored for its buttons), or None: only an answer to a question, with a passage, counts."""
+    passages = answer.get("passages") or []
+    if answer.get("kind", "answer") != "answer" or not answer.get("answered") or not passages:
+        return None
+    first = passages[0] if isinstance(passages[0], dict) else {}
+    question = answer.get("query") if answer.get("followup") and answer.get("query") else answer.get("question")
+    expect = answer_phrase(str(first.get("highlight") or ""))
+    if not isinstance(question, str) or not question.strip() or not expect or not first.get("doc_id"):
+        return None
+    return MemoryCandidate(question.strip(), expect, str(first["doc_id"]))
 
 
 class Store:
@@ -94,6 +154,14 @@ class Store:
         store = cls(conn, "?")
         for sql in _SCHEMA:
             conn.execute(sql.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT"))
+        # one process at a time adds the columns an older database lacks
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            store._upgrade({row[1] for row in conn.execute("PRAGMA table_info(feedback)")})
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         return store
 
     @classmethod
@@ -108,6 +176,9 @@ class Store:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('kzlt-qa-bot schema'))")
             for sql in _SCHEMA:
                 conn.execute(sql.format(serial="BIGSERIAL PRIMARY KEY").replace("REAL", "DOUBLE PRECISION"))
+            store._upgrade({row[0] for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = 'feedback'")})
         return store
 
     def close(self) -> None:
@@ -121,6 +192,23 @@ class Store:
         with self._lock:
             cur = self._conn.execute(sql, params)
             return cur.fetchall() if cur.description else None
+
+    def _upgrade(self, feedback_columns: set[str]) -> None:
+        """Bring a database an older bot wrote up to date (the caller holds it alone): the columns
+        feedback lacks are added, and its rows get their question for the memory, read from the
+        answer they keep, so an earlier 👍 awaits review like a new one."""
+        for column in _FEEDBACK_ADDED:
+            if column not in feedback_columns:
+                self._exec(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
+        for answer_id, user_id, answer in self._exec(
+                "SELECT answer_id, user_id, answer FROM feedback WHERE review IS NULL") or []:
+            try:
+                candidate = memory_candidate(json.loads(answer))
+            except (ValueError, TypeError, AttributeError):
+                candidate = None
+            self._exec("UPDATE feedback SET asked = ?, expect = ?, doc = ?, review = ? "
+                       "WHERE answer_id = ? AND user_id = ?",
+                       (*_candidate_columns(candidate), answer_id, user_id))
 
     # ------------------------------------------------------------ conversations
 
@@ -169,21 +257,62 @@ class Store:
             return None
 
     def add_feedback(self, answer_id: int, chat_id: int, user_id: int, vote: int) -> bool:
-        """Record 👍 (+1) / 👎 (-1) with the question and answer; a second vote replaces the first."""
+        """Record 👍 (+1) / 👎 (-1) with the question and answer, and what the question memory would
+        learn from it (:func:`memory_candidate`); a second vote replaces the first (a review
+        already made stays)."""
         saved = self.get_answer(answer_id)
         if saved is None:
             return False
         self._exec(
-            "INSERT INTO feedback (answer_id, chat_id, user_id, vote, question, answer, created) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (answer_id, user_id) DO UPDATE SET "
-            "vote = excluded.vote, created = excluded.created",
+            "INSERT INTO feedback (answer_id, chat_id, user_id, vote, question, answer, created, "
+            "asked, expect, doc, review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, created = excluded.created, "
+            "review = COALESCE(feedback.review, excluded.review)",
             (answer_id, chat_id, user_id, vote, saved["question"],
-             json.dumps(saved["answer"], ensure_ascii=False), time.time()),
+             json.dumps(saved["answer"], ensure_ascii=False), time.time(),
+             *_candidate_columns(memory_candidate(saved["answer"]))),
         )
         return True
 
     def feedback(self) -> list[tuple]:
         return self._exec("SELECT answer_id, user_id, vote, question FROM feedback ORDER BY created") or []
+
+    # ------------------------------------------------------------ 👍'd questions for the memory
+
+    def pending_questions(self, known: frozenset[str] | set[str] = frozenset()) -> list[MemoryCandidate]:
+        """The 👍'd questions awaiting an administrator, oldest first, one per question
+        (:func:`question_key`): none already decided, none whose key is in ``known`` (the
+        question memory holds it)."""
+        rows = self._exec("SELECT answer_id, user_id, asked, expect, doc, review FROM feedback "
+                          "WHERE vote > 0 AND asked IS NOT NULL ORDER BY created, answer_id, user_id") or []
+        decided = {question_key(r[2]) for r in rows if r[5] in (CONFIRMED, REJECTED)}
+        found: dict[str, MemoryCandidate] = {}
+        for answer_id, user_id, asked, expect, doc, review in rows:
+            key = question_key(asked)
+            if review != PENDING or key in decided or key in known:
+                continue
+            first = found.get(key)
+            found[key] = replace(first, votes=first.votes + 1) if first else \
+                MemoryCandidate(asked, expect, doc, int(answer_id), int(user_id))
+        return list(found.values())
+
+    def decide(self, answer_id: int, user_id: int, review: str, was: str = PENDING) -> MemoryCandidate | None:
+        """Set the review of the question behind one feedback row, and of every row asking the
+        same question, to ``review`` (:data:`CONFIRMED`, :data:`REJECTED`, or :data:`PENDING` to
+        reopen it), where it is ``was``. None when that row's question is not ``was`` (decided
+        meanwhile, by a second press or another administrator): the first decision wins."""
+        rows = self._exec("UPDATE feedback SET review = ? WHERE answer_id = ? AND user_id = ? AND review = ? "
+                          "AND asked IS NOT NULL RETURNING asked, expect, doc", (review, answer_id, user_id, was))
+        if not rows:
+            return None
+        asked, expect, doc = rows[0]
+        key = question_key(asked)
+        for other_answer, other_user, other_asked in self._exec(
+                "SELECT answer_id, user_id, asked FROM feedback WHERE review = ? AND asked IS NOT NULL", (was,)) or []:
+            if question_key(other_asked) == key:
+                self._exec("UPDATE feedback SET review = ? WHERE answer_id = ? AND user_id = ? AND review = ?",
+                           (review, other_answer, other_user, was))
+        return MemoryCandidate(asked, expect, doc, answer_id, user_id)
 
     # ------------------------------------------------------------ changes awaiting a button
 
@@ -231,6 +360,13 @@ class Store:
             "chats": chats,
             "up": sum(c for v, c in votes if v > 0), "down": sum(c for v, c in votes if v < 0),
         }
+
+
+def _candidate_columns(candidate: MemoryCandidate | None) -> tuple:
+    """feedback's (asked, expect, doc, review) for a row offering ``candidate`` (or nothing)."""
+    if candidate is None:
+        return None, None, None, NOTHING
+    return candidate.question, candidate.expect, candidate.doc, PENDING
 
 
 # ---------------------------------------------------------------- the corpus folder

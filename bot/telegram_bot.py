@@ -13,7 +13,9 @@ Administrators (``BOT_ADMIN_IDS``) also keep the corpus from Telegram: a documen
 in a private chat is saved into the corpus folder (:class:`bot.store.CorpusFolder`; replacing an
 older version only after a confirmation button) and indexed in the background, one message
 showing the progress; ``/documents`` lists the corpus, ``/remove`` takes a document out,
-``/reindex`` rebuilds the index.
+``/reindex`` rebuilds the index. Questions readers liked (👍) join the question memory
+(``questions.jsonl`` in the corpus folder, :mod:`bot.known_questions`) once an administrator
+confirms them under ``/pending``; the index is then rebuilt the same way, and ``/stats`` counts them.
 """
 from __future__ import annotations
 
@@ -23,25 +25,29 @@ import dataclasses
 import html
 import inspect
 import logging
+import re
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from telegram import (BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Chat, Document,
-                      InlineKeyboardButton, InlineKeyboardMarkup, Update)
+                      InlineKeyboardButton, InlineKeyboardMarkup, Message, Update)
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, filters)
 
+from . import known_questions
 from .answer import Answer, AnswerPassage, citation, document_list, fit_html, visible_length
 from .config import Settings
 from .dialogue import Conversation, Turn
 from .engine import Engine
 from .index import BuildSummary, IndexProblem, SearchIndex, build_index, load_index
+from .known_questions import KnownQuestion
 from .messages import about_fields, help_text, language_name, t
-from .store import CorpusFolder, Store, caption_metadata, name_key, safe_file_name
+from .store import (CONFIRMED, PENDING, REJECTED, CorpusFolder, MemoryCandidate, Store, caption_metadata,
+                    name_key, question_key, safe_file_name)
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +65,18 @@ COMMANDS = {
 #: added to the menu in each administrator's own chat
 ADMIN_COMMANDS = {
     "en": [("documents", "What the corpus holds"), ("remove", "Remove a document: /remove name"),
-           ("reindex", "Rebuild the index"), ("stats", "Usage figures")],
+           ("reindex", "Rebuild the index"), ("pending", "Liked questions awaiting review"),
+           ("stats", "Usage figures")],
     "lt": [("documents", "Kas yra korpuse"), ("remove", "Pašalinti dokumentą: /remove pavadinimas"),
-           ("reindex", "Perkurti indeksą"), ("stats", "Naudojimo statistika")],
+           ("reindex", "Perkurti indeksą"), ("pending", "Pamėgti klausimai, laukiantys sprendimo"),
+           ("stats", "Naudojimo statistika")],
 }
 #: the largest document the bot takes: what Telegram lets a bot download (getFile)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: seconds between edits of a progress message (Telegram allows a chat about one edit a second)
 PROGRESS_EVERY = 3.0
+#: liked questions one /pending message offers at most (a row of buttons each)
+PENDING_SHOWN = 10
 #: a suffix for a document sent without a file name
 _MIME_SUFFIXES = {"text/plain": ".txt", "text/markdown": ".md", "text/html": ".html", "application/pdf": ".pdf",
                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx"}
@@ -317,7 +327,7 @@ def _help(update: Update, settings: Settings, lang: str, documents: int, about=N
     text = help_text(lang, documents, about)
     if _is_admin(update, settings):
         text += "\n\n" + t("help_admin", lang, formats=", ".join(CorpusFolder(settings.corpus_dir).suffixes),
-                           limit=MAX_UPLOAD_BYTES // 2**20)
+                           limit=MAX_UPLOAD_BYTES // 2**20) + " " + t("help_admin_memory", lang)
     return text
 
 
@@ -409,11 +419,14 @@ async def cmd_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Admins: questions, not-found rate, latency percentiles, index size and age."""
-    if await _admin_language(update, context) is None:
+    """Admins: questions, not-found rate, latency percentiles, index size and age, the question memory."""
+    lang = await _admin_language(update, context)
+    if lang is None:
         return
-    engine, store, _ = _services(context)
+    engine, store, settings = _services(context)
     s = await asyncio.to_thread(store.stats)
+    memory, known = await asyncio.to_thread(_memory_state, engine, settings)
+    waiting = await asyncio.to_thread(store.pending_questions, known)
     m = engine.index.manifest
     built = datetime.fromisoformat(m["built_at"])
     age_h = (datetime.now(timezone.utc) - built).total_seconds() / 3600
@@ -421,7 +434,9 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"latency p50 {s['p50'] * 1000:.0f} ms, p95 {s['p95'] * 1000:.0f} ms, p99 {s['p99'] * 1000:.0f} ms\n"
             f"chats: {s['chats']}, feedback 👍 {s['up']} 👎 {s['down']}\n"
             f"index: {len(m['documents'])} documents, {m['passages']} passages, FAISS {m['faiss']}, "
-            f"built {m['built_at']} ({age_h:.1f} h ago), model {m['embedder']['id']}")
+            f"built {m['built_at']} ({age_h:.1f} h ago), model {m['embedder']['id']}\n"
+            + t("stats_memory", lang, n=len(memory), feedback=sum(q.source == "feedback" for q in memory),
+                pending=len(waiting)))
     await _send(update, html.escape(text))
 
 
@@ -818,6 +833,118 @@ async def on_document_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         context.application.create_task(_remove_document(context, status, lang, data["name"]), update=update)
 
 
+# ---------------------------------------------------------------- liked questions join the question memory
+
+
+def _memory_state(engine: Engine, settings: Settings) -> tuple[list[KnownQuestion], set[str]]:
+    """The question memory as the index serves it (as the corpus's file has it when the index
+    holds none), and the keys (:func:`question_key`) of every question it holds or will hold
+    after the next build."""
+    filed = known_questions.read(settings.corpus_dir)
+    held = getattr(engine.index, "questions", None)
+    memory = list(held) if held is not None else filed
+    return memory, {question_key(q.question) for q in (*memory, *filed)}
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+async def cmd_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: the questions readers liked that await review, each with ✅ / ❌ buttons."""
+    lang = await _admin_language(update, context)
+    if lang is not None:
+        engine, store, settings = _services(context)
+        await _send(update, *await asyncio.to_thread(_pending_view, engine, store, settings, lang))
+
+
+def _pending_view(engine: Engine, store: Store, settings: Settings,
+                  lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/pending's message: each question awaiting review (once, however many liked it), numbered,
+    with the answer's highlighted sentence and document, and a row of buttons."""
+    waiting = store.pending_questions(_memory_state(engine, settings)[1])
+    if not waiting:
+        return html.escape(t("pending_none", lang)), None
+    lines, rows = [html.escape(t("pending_intro", lang, n=len(waiting)))], []
+    for i, c in enumerate(waiting, 1):
+        title = engine.index.documents.get(c.doc, {}).get("title") or c.doc
+        item = (f"\n<b>{i}.</b> {html.escape(_quoted([_shortened(c.question, 300)], lang))}\n"
+                f"→ <b>{html.escape(c.expect)}</b> — <i>{html.escape(_shortened(title, 100))}</i>"
+                + (f" · 👍 {c.votes}" if c.votes > 1 else ""))
+        if i > PENDING_SHOWN or sum(len(x) + 1 for x in lines) + len(item) > TELEGRAM_LIMIT - 200:
+            lines.append("\n" + html.escape(t("pending_more", lang, n=len(waiting) - i + 1)))
+            break
+        lines.append(item)
+        row = f"{c.answer_id}:{c.user_id}"
+        rows.append([InlineKeyboardButton(f"✅ {i}", callback_data=f"mem:yes:{row}"),
+                     InlineKeyboardButton(f"❌ {i}", callback_data=f"mem:no:{row}")])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def on_memory_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """mem:yes|no:<answer id>:<user id> — confirm a liked question into the question memory (then
+    rebuild, one new message showing the progress) or reject it; the list then shows what still waits."""
+    engine, store, settings = _services(context)
+    query = update.callback_query
+    lang = await _language(update, store)
+    if not _is_admin(update, settings):
+        await query.answer(t("admins_only", lang))
+        return
+    _, choice, answer_id, user_id = ((query.data or "") + ":::").split(":")[:4]
+    if choice not in ("yes", "no") or not answer_id.isdigit() or not user_id.isdigit():
+        await query.answer(t("expired", lang))
+        return
+    confirm = choice == "yes"
+    decided = await asyncio.to_thread(store.decide, int(answer_id), int(user_id), CONFIRMED if confirm else REJECTED)
+    if decided is None:
+        await query.answer(t("memory_decided", lang))
+        return
+    await query.answer(t("memory_confirmed" if confirm else "memory_rejected", lang))
+    text, markup = await asyncio.to_thread(_pending_view, engine, store, settings, lang)
+    shown = query.message
+    if not (isinstance(shown, Message) and shown.text == html.unescape(re.sub(r"<[^>]+>", "", text))
+            and shown.reply_markup == markup):
+        try:
+            await with_retries(lambda: query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup))
+        except BadRequest as exc:  # cosmetic: /pending shows the list again
+            log.info("could not update the list of liked questions: %s", exc)
+    if confirm:
+        status = await StatusMessage.send(update.effective_chat,
+                                          t("memory_adding", lang, question=_shortened(decided.question, 300)))
+        context.application.create_task(_add_to_memory(context, status, lang, decided), update=update)
+
+
+async def _add_to_memory(context, status: StatusMessage, lang: str, asked: MemoryCandidate) -> None:
+    """Put a confirmed question in the corpus's question memory and rebuild, so it counts at once."""
+    engine, store, settings = _services(context)
+    question = _shortened(asked.question, 300)
+    async with _corpus_lock(context):
+        try:
+            added = await asyncio.to_thread(_remember, settings.corpus_dir, asked)
+        except OSError as exc:
+            log.warning("could not add a question to %s: %s", known_questions.QUESTIONS_FILE, exc)
+            await asyncio.to_thread(store.decide, asked.answer_id, asked.user_id, PENDING, CONFIRMED)
+            await status.show(t("memory_save_failed", lang, question=question,
+                                reason=exc.strerror or type(exc).__name__))
+            return
+        if not added:
+            await status.show(t("memory_known", lang, question=question))
+            return
+        if await _rebuild(context, status, lang) is None:
+            return
+    memory = (await asyncio.to_thread(_memory_state, engine, settings))[0]
+    await status.show(t("memory_added", lang, question=question, n=len(memory)))
+
+
+def _remember(corpus_dir: Path, asked: MemoryCandidate) -> bool:
+    """Append ``asked`` to the corpus's known questions, unless the same question is there already."""
+    if question_key(asked.question) in {question_key(q.question) for q in known_questions.read(corpus_dir)}:
+        return False
+    known_questions.append(corpus_dir, [KnownQuestion(asked.question, (asked.expect,), asked.doc,
+                                                      source="feedback", group="feedback")])
+    return True
+
+
 # ---------------------------------------------------------------- errors and wiring
 
 
@@ -878,6 +1005,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     app.add_handler(CommandHandler("stats", cmd_stats))
     app.add_handler(CommandHandler("documents", cmd_documents))
     app.add_handler(CommandHandler("remove", cmd_remove))
+    app.add_handler(CommandHandler("pending", cmd_pending))
     app.add_handler(MessageHandler(filters.COMMAND & private, cmd_unknown))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private & filters.UpdateType.MESSAGE, on_text))
@@ -890,6 +1018,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
                                                 | filters.LOCATION | filters.CONTACT | filters.ANIMATION),
         on_non_text))
     app.add_handler(CallbackQueryHandler(on_document_button, pattern=r"^doc:"))
+    app.add_handler(CallbackQueryHandler(on_memory_button, pattern=r"^mem:"))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)
     return app
