@@ -125,6 +125,7 @@ def test_missing_year():
     assert slots.missing_year("trade volume?", "anything") == 0.0
 
 
+@pytest.mark.xfail(strict=True, reason="source names were the seed corpus's publishers, removed from the code; to come from the documents' metadata")
 def test_a_year_that_dates_the_cited_source_is_held_by_a_document_of_that_year():
     kazinform = "how big is the diaspora according to Kazinform 2022?"
     assert slots.missing_year(kazinform, "In 2017 the diaspora ...", document_date="2022-06-15") == 0.0
